@@ -1,0 +1,5 @@
+import sys
+
+from loyaltylab.cli import main
+
+sys.exit(main())

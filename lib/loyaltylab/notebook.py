@@ -1,0 +1,51 @@
+"""Display helpers shared by the notebooks: key findings, escaped quotes, tables with suppression marked."""
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import pandas as pd
+
+
+def escape(text: object) -> str:
+    """HTML-escape user text (comments, labels) before it reaches a report."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def findings_markdown(lines: Iterable[str], title: str = "Key findings") -> str:
+    """A bulleted 'Key findings' block; the lines are computed in the notebook from the results."""
+    body = "\n".join(f"- {line}" for line in lines)
+    return f"### {title}\n\n{body}\n"
+
+
+def show_findings(lines: Iterable[str], title: str = "Key findings"):
+    from IPython.display import Markdown, display
+
+    display(Markdown(findings_markdown(lines, title)))
+
+
+def quotes_html(quotes: Iterable[str], max_chars: int = 240) -> str:
+    """Verbatim comments as an escaped HTML list (never raw HTML from the data)."""
+    items = []
+    for q in quotes:
+        q = "" if q is None else str(q)
+        q = q if len(q) <= max_chars else q[: max_chars - 1] + "…"
+        items.append(f"<li>{escape(q)}</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def show_table(table: pd.DataFrame, caption: str | None = None, precision: int = 1):
+    """Show a result table; suppressed cells read 'suppressed' rather than NaN. Text is escaped."""
+    from IPython.display import HTML, display
+
+    shown = table.copy()
+    if "suppressed" in shown:
+        mask = shown["suppressed"].fillna(False).astype(bool)
+        for col in shown.columns:
+            if col != "suppressed" and pd.api.types.is_float_dtype(shown[col]):
+                shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{precision}f}").astype(object)
+                shown.loc[mask, col] = "suppressed"
+    html_table = shown.to_html(index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.{precision}f}")
+    if caption:
+        html_table = f"<p><b>{escape(caption)}</b></p>" + html_table
+    display(HTML(html_table))

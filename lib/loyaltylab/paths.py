@@ -1,0 +1,66 @@
+"""Where things live: the project root, the course data, the reports folder."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+TABLES = ("customers", "survey", "transactions", "incidents")
+
+
+def project_root() -> Path:
+    """The checkout this package was installed from (``pip install -e``), or the working directory."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").exists() and (parent / "lib" / "loyaltylab").is_dir():
+            return parent
+    return Path.cwd()
+
+
+def course_data_dir() -> Path:
+    """The course dataset folder; ``LOYALTYLAB_DATA`` overrides it (tests point it at a small copy)."""
+    override = os.environ.get("LOYALTYLAB_DATA")
+    return Path(override) if override else project_root() / "data" / "course"
+
+
+def course_file(table: str) -> Path:
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+    return course_data_dir() / f"{table}.csv"
+
+
+def resolve_input(path: str | os.PathLike | None, table: str) -> Path:
+    """A notebook's input parameter: None means the course data; relative paths try cwd, then the project root."""
+    if path is None or str(path) == "":
+        return course_file(table)
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return p
+    rooted = project_root() / p
+    return rooted if rooted.exists() else p
+
+
+def resolve_output_dir(path: str | os.PathLike) -> Path:
+    """Relative output folders are relative to the project root, so JupyterLab and the batch agree."""
+    p = Path(path).expanduser()
+    if not p.is_absolute():
+        p = project_root() / p
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def truth_for(path: str | os.PathLike) -> dict | None:
+    """The generator's ground truth when ``path`` is a course-world file (a truth.json lies beside it)."""
+    truth_path = Path(path).parent / "truth.json"
+    if truth_path.exists():
+        return json.loads(truth_path.read_text(encoding="utf-8"))
+    return None
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """A path as reports show it: relative to the project root when inside it (stable across checkouts)."""
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(project_root().resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()

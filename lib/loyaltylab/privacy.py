@@ -1,0 +1,48 @@
+"""Small-cell suppression (k-anonymity for reported groups): no group below ``min_cell`` is shown."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_MIN_CELL = 5
+
+
+def check_min_cell(min_cell: int) -> int:
+    if int(min_cell) != min_cell or min_cell < 1:
+        raise ValueError(f"min_cell must be a positive integer, got {min_cell!r}")
+    return int(min_cell)
+
+
+def suppress(
+    table: pd.DataFrame,
+    n_col: str = "n",
+    min_cell: int = DEFAULT_MIN_CELL,
+    value_cols: Sequence[str] | None = None,
+    hide_counts: bool = False,
+) -> pd.DataFrame:
+    """Mark groups with fewer than ``min_cell`` members as suppressed and blank their statistics.
+
+    ``value_cols`` defaults to every numeric column except ``n_col``. With ``hide_counts`` the count
+    itself is blanked too (use it when the count alone would identify someone).
+    """
+    min_cell = check_min_cell(min_cell)
+    out = table.copy()
+    small = out[n_col].fillna(0).to_numpy() < min_cell
+    if value_cols is None:
+        value_cols = [c for c in out.select_dtypes("number").columns if c != n_col]
+    for col in value_cols:
+        if small.any():
+            out[col] = out[col].astype("float64") if pd.api.types.is_integer_dtype(out[col]) else out[col]
+            out.loc[small, col] = np.nan
+    if hide_counts and small.any():
+        out[n_col] = out[n_col].astype("float64")
+        out.loc[small, n_col] = np.nan
+    out["suppressed"] = small
+    return out
+
+
+def visible(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a suppressed table that may be drawn in a chart."""
+    return table.loc[~table["suppressed"]] if "suppressed" in table else table

@@ -1,0 +1,69 @@
+"""results.json: JSON-safe numbers (NaN → null), stable key order, byte-identical for identical inputs."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FLOAT_DIGITS = 10
+
+
+def to_jsonable(obj):
+    """Recursively turn numpy/pandas values into plain JSON values; non-finite numbers become None."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, pd.DataFrame):
+        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, pd.Series):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        return round(x, FLOAT_DIGITS) if math.isfinite(x) else None
+    if obj is None or obj is pd.NaT:
+        return None
+    if isinstance(obj, (pd.Timestamp, dt.datetime, dt.date)):
+        return obj.isoformat()[:10] if _is_midnight(obj) else obj.isoformat()
+    if isinstance(obj, pd.Period):
+        return str(obj)
+    try:
+        if pd.isna(obj):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(obj) if not isinstance(obj, str) else obj
+
+
+def _is_midnight(value) -> bool:
+    return not isinstance(value, dt.datetime) or (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+
+
+def dumps(results: dict) -> str:
+    return json.dumps(to_jsonable(results), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_results(results: dict, output_dir: str | Path, name: str = "results.json") -> Path:
+    """Write ``results`` into ``output_dir/name`` atomically (no half-written file on failure)."""
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    text = dumps(results)
+    target = out / name
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def read_results(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
