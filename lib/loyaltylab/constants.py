@@ -45,3 +45,6 @@ def dimension_label(name: str, bilingual: bool = False) -> str:
     """'Reliability' for charts (fonts without CJK), 'Reliability (可靠性)' for narrative and tables."""
     d = DIMENSIONS[name]
     return f"{d['en']} ({d['zh']})" if bilingual else d["en"]
+
+# The date that places each table's rows in time (for date ranges and period filters).
+TABLES_DATE_COLUMNS = {"customers": "signup_date", "survey": "date", "transactions": "date", "incidents": "date"}

@@ -1,0 +1,57 @@
+# loyaltylab — the front door. `make reports` and `make test` set everything up on a machine with Python 3.11 + pip.
+PYTHON    ?= python3
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+DATA_DIR  := data/course
+DATA      := $(DATA_DIR)/truth.json
+CUSTOMERS ?= 20000
+SEED      ?= 42
+J         ?= 1
+REPORT_ARGS ?=
+
+.PHONY: help setup reports test lab data bench lint clean
+
+help:
+	@echo "make reports   run every notebook in reports.yml into reports/ (J=2 for two workers)"
+	@echo "make test      run the test suite"
+	@echo "make lab       open JupyterLab on notebooks/"
+	@echo "make data      regenerate the course dataset (CUSTOMERS=$(CUSTOMERS) SEED=$(SEED))"
+	@echo "make bench     print the benchmark figures"
+	@echo "make lint      ruff"
+	@echo "make clean     remove generated outputs"
+
+setup: $(STAMP)
+
+# Reinstall only when the dependency list changes.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "loyaltylab needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+$(DATA): lib/loyaltylab/synth.py | $(STAMP)
+	$(BIN)/python -m loyaltylab data --customers $(CUSTOMERS) --seed $(SEED) --out $(DATA_DIR)
+
+data: $(STAMP)
+	$(BIN)/python -m loyaltylab data --customers $(CUSTOMERS) --seed $(SEED) --out $(DATA_DIR)
+
+reports: $(STAMP) $(DATA)
+	$(BIN)/python -m loyaltylab report -j $(J) $(REPORT_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+lab: $(STAMP) $(DATA)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP) $(DATA)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check lib tests benchmarks notebooks
+
+clean:
+	find reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf $(DATA_DIR) data/bench .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -exec rm -rf {} +
