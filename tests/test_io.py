@@ -1,0 +1,503 @@
+"""loyaltylab.io: reading every supported format to the same frame, and one clear line for every malformed input."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyaltylab import io
+from loyaltylab.constants import TABLE_COLUMNS
+from loyaltylab.errors import DataError
+from loyaltylab.paths import display_path, project_root
+
+SURVEY_HEADER = "response_id,customer_id,date,nps,satisfaction,P5"
+SURVEY_ROWS = ["R1,C1,2024-01-05,9,6,5", "R2,C2,2024-02-10,7,5,4", "R3,C3,2024-03-15,3,2,6"]
+CUSTOMERS_HEADER = "customer_id,signup_date,segment,monthly_revenue,acquisition_cost,churned,churn_date,tenure_days"
+CUSTOMERS_ROWS = [
+    "C1,2024-01-01,Basic,29.5,120,0,,300",
+    "C2,2024-02-01,Premium,109,250,1,2024-06-01,121",
+    "C3,2024-03-01,Standard,59,200,0,,200",
+]
+INCIDENTS_HEADER = "customer_id,date,failure_type,recovered,recovery_hours,recovery_satisfaction"
+INCIDENTS_ROWS = ["C1,2024-05-01,outage,1,12,6", "C2,2024-05-02,billing,0,,", "C3,2024-05-03,app,1,30,4"]
+
+
+def csv_text(header: str, rows: list[str], replace: dict[int, str] | None = None) -> str:
+    """A CSV with data row ``i`` (0-based) replaced; data row i is spreadsheet row i + 2."""
+    rows = list(rows)
+    for i, row in (replace or {}).items():
+        rows[i] = row
+    return "\n".join([header, *rows]) + "\n"
+
+
+def write(tmp_path, name: str, content, encoding: str = "utf-8"):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+    return path
+
+
+def survey(replace):
+    return csv_text(SURVEY_HEADER, SURVEY_ROWS, replace)
+
+
+def customers(replace):
+    return csv_text(CUSTOMERS_HEADER, CUSTOMERS_ROWS, replace)
+
+
+def incidents(replace):
+    return csv_text(INCIDENTS_HEADER, INCIDENTS_ROWS, replace)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Malformed inputs: (id, file name, content, table, read_table kwargs, column, rule fragment, spreadsheet rows)
+# ---------------------------------------------------------------------------------------------------------------------
+MALFORMED = [
+    ("nps-11", "s.csv", survey({1: "R2,C2,2024-02-10,11,5,4"}), "survey", {}, "nps", "must be between 0 and 10", [3]),
+    ("nps-minus-1", "s.csv", survey({2: "R3,C3,2024-03-15,-1,2,6"}), "survey", {}, "nps",
+     "must be between 0 and 10", [4]),
+    ("nps-7.5", "s.csv", survey({0: "R1,C1,2024-01-05,7.5,6,5"}), "survey", {}, "nps", "must be a whole number", [2]),
+    ("nps-ten", "s.csv", survey({1: "R2,C2,2024-02-10,ten,5,4"}), "survey", {}, "nps", "not a number", [3]),
+    ("likert-0", "s.csv", survey({2: "R3,C3,2024-03-15,3,0,6"}), "survey", {}, "satisfaction",
+     "must be between 1 and 7", [4]),
+    ("likert-8", "s.csv", survey({0: "R1,C1,2024-01-05,9,6,8", 2: "R3,C3,2024-03-15,3,2,8"}), "survey", {}, "P5",
+     "must be between 1 and 7", [2, 4]),
+    ("duplicated-response-id", "s.csv", survey({2: "R1,C3,2024-03-15,3,2,6"}), "survey", {}, "response_id",
+     "duplicated value", [2, 4]),
+    ("blank-response-id", "s.csv", survey({1: ",C2,2024-02-10,7,5,4"}), "survey", {}, "response_id",
+     "missing value", [3]),
+    ("missing-required-column", "s.csv",
+     csv_text("response_id,CustomerID,nps", ["R1,C1,9", "R2,C2,8"]), "survey", {}, "customer_id",
+     "required column is missing; did you mean 'CustomerID'?", []),
+    ("importance-not-100", "s.csv",
+     csv_text("customer_id,nps,importance_tangibles,importance_reliability",
+              ["C1,9,50,50", "C2,8,40,50", "C3,7,,", "C4,6,60,40.5"]),
+     "survey", {}, "importance_*", "importance points must sum to 100", [3]),
+    ("importance-negative", "s.csv",
+     csv_text("customer_id,nps,importance_tangibles,importance_reliability", ["C1,9,-10,110", "C2,8,40,60"]),
+     "survey", {}, "importance_tangibles", "must not be negative", [2]),
+    ("unparseable-date", "s.csv", survey({1: "R2,C2,2024-13-45,7,5,4"}), "survey", {}, "date", "not a date", [3]),
+    ("ambiguous-date", "s.csv", survey({0: "R1,C1,05/03/2024,9,6,5"}), "survey", {}, "date", "not a date", [2]),
+    ("date-after-snapshot", "s.csv", survey({2: "R3,C3,2024-07-01,3,2,6"}), "survey",
+     {"snapshot_date": "2024-06-30"}, "date", "date after the snapshot (2024-06-30)", [4]),
+    ("negative-tenure", "c.csv", customers({1: "C2,2024-02-01,Premium,109,250,1,2024-06-01,-5"}), "customers", {},
+     "tenure_days", "must not be negative", [3]),
+    ("negative-revenue", "c.csv", customers({0: "C1,2024-01-01,Basic,-10.5,120,0,,300"}), "customers", {},
+     "monthly_revenue", "must not be negative", [2]),
+    ("text-acquisition-cost", "c.csv", customers({2: "C3,2024-03-01,Standard,59,abc,0,,200"}), "customers", {},
+     "acquisition_cost", "not a number", [4]),
+    ("duplicated-customer-id", "c.csv", customers({1: "C1,2024-02-01,Premium,109,250,1,2024-06-01,121"}),
+     "customers", {}, "customer_id", "duplicated value (must be unique)", [2, 3]),
+    ("churned-maybe", "c.csv", customers({2: "C3,2024-03-01,Standard,59,200,maybe,,200"}), "customers", {},
+     "churned", "not a yes/no value", [4]),
+    ("churn-date-not-churned", "c.csv", customers({0: "C1,2024-01-01,Basic,29.5,120,0,2024-05-01,300"}),
+     "customers", {}, "churn_date", "churn_date is set but churned is 0", [2]),
+    ("churn-before-signup", "c.csv", customers({1: "C2,2024-02-01,Premium,109,250,1,2023-06-01,121"}),
+     "customers", {}, "churn_date", "churn_date is before signup_date", [3]),
+    ("mapped-column-named-as-in-file", "c.csv",
+     csv_text("id,tenure", ["C1,10", "C2,-1", "C3,-4"]), "customers",
+     {"columns": {"id": "customer_id", "tenure": "tenure_days"}}, "tenure", "must not be negative", [3, 4]),
+    ("text-in-amount", "t.csv", csv_text("customer_id,date,amount", ["C1,2024-01-01,29.90", "C1,2024-01-31,12 EUR"]),
+     "transactions", {}, "amount", "not a number", [3]),
+    ("transactions-missing-amount", "t.csv", csv_text("customer_id,date,amt", ["C1,2024-01-01,29.90"]),
+     "transactions", {}, "amount", "did you mean 'amt'?", []),
+    ("recovery-satisfaction-9", "i.csv", incidents({2: "C3,2024-05-03,app,1,30,9"}), "incidents", {},
+     "recovery_satisfaction", "must be between 1 and 7", [4]),
+    ("negative-recovery-hours", "i.csv", incidents({0: "C1,2024-05-01,outage,1,-2,6"}), "incidents", {},
+     "recovery_hours", "must not be negative", [2]),
+    ("recovered-perhaps", "i.csv", incidents({1: "C2,2024-05-02,billing,perhaps,,"}), "incidents", {},
+     "recovered", "not a yes/no value", [3]),
+    ("incident-date-words", "i.csv", incidents({1: "C2,yesterday,billing,0,,"}), "incidents", {}, "date",
+     "not a date", [3]),
+    ("map-to-unknown-canonical", "c.csv", csv_text("customer_id,tenure", ["C1,10"]), "customers",
+     {"columns": {"tenure": "tenure_months"}}, "tenure", "cannot map onto 'tenure_months'", []),
+    ("map-from-absent-column", "c.csv", csv_text("customer_id,tenure", ["C1,10"]), "customers",
+     {"columns": {"Tenure Months": "tenure_days"}}, "Tenure Months", "column to map is not in the file", []),
+    ("map-two-onto-one", "c.csv", csv_text("id,cid", ["C1,C1"]), "customers",
+     {"columns": {"id": "customer_id", "cid": "customer_id"}}, "customer_id", "mapped from two columns", []),
+    ("duplicated-header", "s.csv", csv_text("customer_id,nps,date,nps", ["C1,9,2024-01-01,8"]), "survey", {},
+     "nps", "duplicated column name (columns B and D)", []),
+    ("duplicated-header-after-strip", "s.csv", csv_text("customer_id,nps , nps", ["C1,9,8"]), "survey", {},
+     "nps", "duplicated column name", []),
+    ("ragged-row", "s.csv", csv_text("customer_id,nps,date", ["C1,9,2024-01-01", "C2,8,2024-01-02,extra"]),
+     "survey", {}, None, "row 3 has 4 fields but the header has 3", []),
+    ("header-only", "s.csv", SURVEY_HEADER + "\n", "survey", {}, None, "no data rows", []),
+    ("empty-file", "s.csv", b"", "survey", {}, None, "file is empty", []),
+    ("blank-lines-only", "s.csv", "\n\n  \n", "survey", {}, None, "file is empty", []),
+    ("unknown-extension", "s.json", '{"nps": 9}', "survey", {}, None, "unknown file type '.json'", []),
+    ("old-excel", "s.xls", b"\xd0\xcf\x11\xe0", "survey", {}, None, "old Excel .xls files are not supported", []),
+    ("not-an-xlsx", "s.xlsx", "customer_id,nps\nC1,9\n", "survey", {}, None, "cannot read as an Excel workbook", []),
+    ("not-a-parquet", "s.parquet", "customer_id,nps\nC1,9\n", "survey", {}, None, "cannot read as a Parquet file",
+     []),
+    ("undecodable-bytes", "s.csv", b"customer_id,nps\nC1,\xff\xfe\xff\n", "survey", {}, None,
+     "cannot detect the text encoding", []),
+    ("bad-snapshot-date", "s.csv", survey({}), "survey", {"snapshot_date": "yesterday"}, None,
+     "not a date: 'yesterday'", []),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "table", "kwargs", "column", "rule", "rows"),
+    [pytest.param(*case[1:], id=case[0]) for case in MALFORMED],
+)
+def test_malformed_input_gives_one_line_naming_file_column_rule_rows(
+    tmp_path, name, content, table, kwargs, column, rule, rows
+):
+    path = write(tmp_path, name, content)
+    with pytest.raises(DataError) as info:
+        io.read_table(path, table, **kwargs)
+    msg = str(info.value)
+    assert "\n" not in msg
+    source = "snapshot_date" if kwargs.get("snapshot_date") == "yesterday" else display_path(path)
+    assert msg.startswith(f"{source}: "), msg
+    if column is not None:
+        assert f"column '{column}'" in msg, msg
+        assert info.value.column == column
+    assert rule in msg, msg
+    assert info.value.rows == rows, msg
+    for r in rows:
+        assert f"row {r} (" in msg, msg
+    if rows:
+        noun = "row" if len(rows) == 1 else "rows"
+        assert f": {len(rows)} {noun}, e.g. " in msg, msg
+
+
+def test_malformed_cases_are_many_and_distinct():
+    ids = [case[0] for case in MALFORMED]
+    assert len(ids) == len(set(ids)) >= 25
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere" / "survey.csv"
+    with pytest.raises(DataError, match=r"survey\.csv: file not found$"):
+        io.read_raw(path)
+
+
+def test_missing_column_lists_available_columns(tmp_path):
+    path = write(tmp_path, "c.csv", csv_text("customerID,Churn", ["A,Yes"]))
+    with pytest.raises(DataError) as info:
+        io.read_table(path, "customers")
+    msg = str(info.value)
+    assert "available columns: customerID, Churn" in msg
+    assert "--map customerID=customer_id" in msg
+
+
+def test_error_counts_all_bad_rows_but_shows_five(tmp_path):
+    rows = [f"C{i},2024-01-01,{11 + i}" for i in range(12)]
+    path = write(tmp_path, "s.csv", csv_text("customer_id,date,nps", rows))
+    with pytest.raises(DataError) as info:
+        io.read_table(path, "survey")
+    msg = str(info.value)
+    assert ": 12 rows, e.g. row 2 (11), row 3 (12), row 4 (13), row 5 (14), row 6 (15)" in msg
+    assert "row 7" not in msg
+
+
+def test_first_failing_column_in_file_order_is_reported(tmp_path):
+    path = write(tmp_path, "s.csv", csv_text("customer_id,satisfaction,nps", ["C1,9,11"]))
+    with pytest.raises(DataError, match="column 'satisfaction'"):
+        io.read_table(path, "survey")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Column helpers
+# ---------------------------------------------------------------------------------------------------------------------
+def test_coerce_numeric_rules():
+    df = pd.DataFrame({"x": ["1", " 2 ", "1,234", "1,234.5", "", "NA", None, "-"]})
+    out = io.coerce_numeric(df, "x", source="f.csv")
+    assert out.dtype == "float64"
+    assert out.tolist()[:4] == [1.0, 2.0, 1234.0, 1234.5]
+    assert out.iloc[4:].isna().all()
+    with pytest.raises(DataError, match=r"f\.csv: column 'x': not a number: 1 row, e.g. row 2 \('1,5'\)"):
+        io.coerce_numeric(pd.DataFrame({"x": ["1,5"]}), "x", source="f.csv")  # decimal comma: refused
+    with pytest.raises(DataError, match="missing value.*row 6"):
+        io.coerce_numeric(df, "x", source="f.csv", allow_missing=False)
+    with pytest.raises(DataError, match=r"must be between 0 and 10: 2 rows, e.g. row 4 \('1,234'\), row 5"):
+        io.coerce_numeric(df, "x", source="f.csv", min_value=0, max_value=10)
+    with pytest.raises(DataError, match=r"must be at most 100"):
+        io.coerce_numeric(df, "x", source="f.csv", max_value=100)
+    with pytest.raises(DataError, match=r"must be a whole number.*row 5 \('1,234.5'\)"):
+        io.coerce_numeric(df, "x", source="f.csv", integer=True)
+    with pytest.raises(DataError, match="not a number"):
+        io.coerce_numeric(pd.DataFrame({"x": [1.0, np.inf]}), "x", source="f.csv")
+    with pytest.raises(DataError, match=r"column 'y': required column is missing; available columns: x$"):
+        io.coerce_numeric(df, "y", source="f.csv")
+
+
+def test_coerce_flag_words_and_true_value():
+    df = pd.DataFrame({"f": ["Yes", "no", "Y", "n", "是", "否", "TRUE", "false", "1", "0", " yes ", "", None]})
+    assert io.coerce_flag(df, "f").tolist() == [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, pd.NA, pd.NA]
+    assert str(io.coerce_flag(df, "f").dtype) == "Int8"
+    assert io.coerce_flag(pd.DataFrame({"f": [True, False]}), "f").tolist() == [1, 0]
+    assert io.coerce_flag(pd.DataFrame({"f": [1.0, 0.0, np.nan]}), "f").tolist() == [1, 0, pd.NA]
+    with pytest.raises(DataError, match=r"column 'f': not a yes/no value.*: 1 row, e.g. row 4 \(2\)"):
+        io.coerce_flag(pd.DataFrame({"f": [1, 0, 2]}), "f", source="x.csv")
+    status = pd.DataFrame({"s": ["Churned", "active", "churned", None, "paused"]})
+    assert io.coerce_flag(status, "s", true_value="churned").tolist() == [1, 0, 1, pd.NA, 0]
+    assert io.coerce_flag(pd.DataFrame({"n": [2, 1, 2]}), "n", true_value=2).tolist() == [1, 0, 1]
+
+
+def test_coerce_date_formats():
+    expected = pd.Timestamp("2024-03-05")
+    df = pd.DataFrame({"d": ["2024-03-05", "2024/03/05", "2024-3-5", "2024.03.05", "2024年3月5日", "20240305",
+                             45356, dt.datetime(2024, 3, 5), " 2024-03-05 ", "", None]})
+    out = io.coerce_date(df, "d", source="f.csv")
+    assert str(out.dtype) == "datetime64[ns]"
+    assert (out.iloc[:9] == expected).all()
+    assert out.iloc[9:].isna().all()
+    serial = pd.DataFrame({"d": [45356.0, np.nan]})  # an Excel serial-number column
+    assert io.coerce_date(serial, "d").iloc[0] == expected
+    timed = io.coerce_date(pd.DataFrame({"d": ["2024-03-05 10:30:00"]}), "d")
+    assert timed.iloc[0] == pd.Timestamp("2024-03-05 10:30")
+    stamps = pd.DataFrame({"d": ["2024-03-05 10:30:00.5", "2024年 3月 5日 10:30", "2024-03-05T10:30:00+08:00",
+                                 "2024-03-05T10:30Z", "2024-03-05T10:30:00-0500"]})
+    got = io.coerce_date(stamps, "d")  # offsets are dropped: the local wall-clock time is kept
+    assert got.tolist() == [pd.Timestamp("2024-03-05 10:30:00.5")] + [pd.Timestamp("2024-03-05 10:30")] * 4
+    with pytest.raises(DataError, match=r"column 'd': date after the snapshot \(2024-03-04\): 9 rows"):
+        io.coerce_date(df, "d", source="f.csv", not_after="2024-03-04")
+    assert io.coerce_date(timed.to_frame(), "d", not_after="2024-03-05").notna().all()  # same day is not after
+    with pytest.raises(DataError, match=r"not a date.*row 2 \(7\)"):
+        io.coerce_date(pd.DataFrame({"d": [7]}), "d")
+
+
+def test_parse_snapshot():
+    assert io.parse_snapshot("2026-06-30") == pd.Timestamp("2026-06-30")
+    assert io.parse_snapshot(dt.date(2026, 6, 30)) == pd.Timestamp("2026-06-30")
+    assert io.parse_snapshot(pd.Timestamp("2026-06-30 15:00")) == pd.Timestamp("2026-06-30")
+    assert io.parse_snapshot(None) is None and io.parse_snapshot("") is None
+    with pytest.raises(DataError, match="^snapshot_date: not a date: '30.6.2026'"):
+        io.parse_snapshot("30.6.2026")
+
+
+def test_require_columns():
+    df = pd.DataFrame({"Customer ID": [1]})
+    io.require_columns(df, ["Customer ID"], source="f.csv")
+    with pytest.raises(DataError, match=r"f\.csv: column 'customer_id': required column is missing; "
+                                        r"did you mean 'Customer ID'\?"):
+        io.require_columns(df, ["customer_id"], source="f.csv")
+
+
+def test_apply_filters():
+    df = pd.DataFrame({"region": ["North", "East", "North", "West"], "wave": [1, 2, 2, 1]})
+    out = io.apply_filters(df, {"region": "North"}, source="f.csv")
+    assert out.index.tolist() == [0, 2]  # original rows kept, so later errors still point at the file
+    assert io.apply_filters(df, {"region": ["North", "West"], "wave": 1}).index.tolist() == [0, 3]
+    assert io.apply_filters(df, {"wave": "2"}).index.tolist() == [1, 2]  # parameters often arrive as text
+    assert io.apply_filters(df, None) is df
+    with pytest.raises(DataError, match=r"f\.csv: column 'regio': filter on a column that does not exist; "
+                                        r"did you mean 'region'\?"):
+        io.apply_filters(df, {"regio": "North"}, source="f.csv")
+    with pytest.raises(DataError) as info:
+        io.apply_filters(df, {"region": "North", "wave": 3}, source="f.csv")
+    msg = str(info.value)
+    assert msg.startswith("f.csv: column 'wave': no rows match filter region == 'North' and wave == 3")
+    assert "values in the column: 1, 2" in msg
+
+
+def test_summarize():
+    df = pd.DataFrame({"d": pd.to_datetime(["2024-01-02", None, "2024-05-06"]), "x": [1.0, np.nan, np.nan],
+                       "y": ["a", "b", "c"]})
+    assert io.summarize(df) == {"rows": 3, "columns": 3, "missing": {"d": 1, "x": 2},
+                                "dates": {"d": {"min": "2024-01-02", "max": "2024-05-06"}}}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Good inputs: every format and encoding reads to the same frame
+# ---------------------------------------------------------------------------------------------------------------------
+REFERENCE = pd.DataFrame({
+    "response_id": ["R1", "R2", "R3", "R4"],
+    "customer_id": ["C1", "C2", "C2", "C4"],
+    "date": ["2024-01-05", "2024-02-10", "2024-03-15", "2024-04-20"],
+    "nps": [9, 7, 3, 10],
+    "satisfaction": [6, 5, 2, None],
+    "importance_reliability": [40.0, None, 30.0, None],
+    "importance_empathy": [60.0, None, 70.0, None],
+    "comment": ["服务很好, 响应快", None, "Slow; the app crashed", "价格偏高"],
+    "language": ["zh", "en", "en", "zh"],
+    "wave": [1, 1, 2, 2],
+})
+
+
+def expected_survey() -> pd.DataFrame:
+    out = REFERENCE.copy()
+    out["date"] = pd.to_datetime(out["date"])
+    for c in ("nps", "satisfaction"):
+        out[c] = out[c].astype("float64")
+    out["comment"] = out["comment"].where(out["comment"].notna(), np.nan)
+    return out
+
+
+def write_variant(tmp_path, kind):
+    df = REFERENCE
+    if kind == "utf8":
+        return tmp_path / "s.csv", df.to_csv(tmp_path / "s.csv", index=False), {}
+    if kind == "utf8-bom":
+        return tmp_path / "s.csv", df.to_csv(tmp_path / "s.csv", index=False, encoding="utf-8-sig"), {}
+    if kind == "gbk-chinese-header":
+        renamed = df.rename(columns={"comment": "评论", "nps": "推荐意愿"})
+        renamed.to_csv(tmp_path / "s.csv", index=False, encoding="gbk")
+        return tmp_path / "s.csv", None, {"columns": {"评论": "comment", "推荐意愿": "nps"}}
+    if kind == "gb18030":
+        return tmp_path / "s.csv", df.to_csv(tmp_path / "s.csv", index=False, encoding="gb18030"), {}
+    if kind == "semicolon":
+        return tmp_path / "s.csv", df.to_csv(tmp_path / "s.csv", index=False, sep=";"), {}
+    if kind == "tab-tsv":
+        return tmp_path / "s.tsv", df.to_csv(tmp_path / "s.tsv", index=False, sep="\t"), {}
+    if kind == "tab-txt-gbk":
+        return tmp_path / "s.txt", df.to_csv(tmp_path / "s.txt", index=False, sep="\t", encoding="gbk"), {}
+    if kind == "excel":
+        return tmp_path / "s.xlsx", df.to_excel(tmp_path / "s.xlsx", index=False), {}
+    if kind == "excel-real-dates":
+        real = df.assign(date=pd.to_datetime(df["date"]))
+        return tmp_path / "s.xlsx", real.to_excel(tmp_path / "s.xlsx", index=False, sheet_name="Responses"), {}
+    if kind == "parquet":
+        return tmp_path / "s.parquet", df.to_parquet(tmp_path / "s.parquet", index=False), {}
+    raise AssertionError(kind)
+
+
+VARIANTS = ["utf8", "utf8-bom", "gbk-chinese-header", "gb18030", "semicolon", "tab-tsv", "tab-txt-gbk", "excel",
+            "excel-real-dates", "parquet"]
+
+
+@pytest.mark.parametrize("kind", VARIANTS)
+def test_every_format_reads_to_the_same_frame(tmp_path, kind):
+    path, _, kwargs = write_variant(tmp_path, kind)
+    df = io.read_table(path, "survey", **kwargs)
+    got = df.copy()
+    got.attrs = {}
+    expected = expected_survey()
+    if kwargs.get("columns"):
+        expected = expected[[{"comment": "comment", "nps": "nps"}.get(c, c) for c in expected.columns]]
+    pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=True)
+    assert list(df.columns) == list(expected.columns)
+    assert isinstance(df.index, pd.RangeIndex) and df.index[0] == 0
+    info = df.attrs["loyaltylab"]
+    if kind in ("utf8", "semicolon", "tab-tsv"):
+        assert info["encoding"] == "utf-8"
+    if kind == "utf8-bom":
+        assert info["encoding"] == "utf-8-sig"
+        assert df.columns[0] == "response_id"
+    if kind in ("gbk-chinese-header", "tab-txt-gbk"):
+        assert info["encoding"] == "gbk"
+    if kind == "semicolon":
+        assert info["sep"] == ";"
+    if kind.startswith("tab"):
+        assert info["sep"] == "\t"
+
+
+def test_explicit_encoding_and_sep(tmp_path):
+    path = write(tmp_path, "s.csv", "\ufeffcustomer_id | nps\nC1|9\nC2|8\n")
+    df = io.read_raw(path, encoding="utf-8", sep="|")
+    assert list(df.columns) == ["customer_id", "nps"]  # BOM and spaces stripped from the header
+    assert df["nps"].tolist() == [9, 8]
+    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
+        io.read_raw(path, encoding="klingon")
+    with pytest.raises(DataError, match="the delimiter must be one character"):
+        io.read_raw(path, sep="||")
+
+
+def test_gbk_detected_even_when_chinese_starts_late(tmp_path):
+    rows = [f"C{i},{i % 11},ok" for i in range(9000)] + ["C9999,3,服务太慢"]
+    path = write(tmp_path, "s.csv", csv_text("customer_id,nps,comment", rows), encoding="gbk")
+    assert path.stat().st_size > io.SAMPLE_BYTES
+    df = io.read_table(path, "survey")
+    assert df.attrs["loyaltylab"]["encoding"] == "gbk"
+    assert df["comment"].iloc[-1] == "服务太慢"
+
+
+def test_blank_tokens_become_missing_and_whitespace_is_tolerated(tmp_path):
+    path = write(tmp_path, "s.csv", "customer_id ,nps, comment\nC1 ,9,  \nC2,NA,-\nC3,N/A,null\nC4, ,NULL \n"
+                                    "C5,-,n/a\nC6,7,fine \n")
+    df = io.read_table(path, "survey")
+    assert list(df.columns) == ["customer_id", "nps", "comment"]
+    assert df["customer_id"].tolist() == [f"C{i}" for i in range(1, 7)]
+    assert df["nps"].isna().tolist() == [False, True, True, True, True, False]
+    assert df["comment"].isna().tolist() == [True, True, True, True, True, False]
+    assert df["comment"].iloc[-1] == "fine"
+
+
+def test_numeric_ids_become_text_and_extra_columns_pass_through(tmp_path):
+    path = write(tmp_path, "c.csv", "customer_id,tenure_days,Score,Note\n1001,10,1.5,a\n1002,,2.5,b\n")
+    df = io.read_table(path, "customers")
+    assert df["customer_id"].tolist() == ["1001", "1002"]
+    assert df["Score"].dtype == "float64" and df["Note"].tolist() == ["a", "b"]
+    parquet = tmp_path / "c.parquet"
+    pd.DataFrame({"customer_id": [1001.0, 7.0]}).to_parquet(parquet)
+    assert io.read_table(parquet, "customers", required=()).customer_id.tolist()[0] == "1001"
+
+
+def test_trailing_delimiter_column_is_dropped(tmp_path):
+    path = write(tmp_path, "s.csv", "customer_id,nps,\nC1,9,\nC2,8,\n")
+    assert list(io.read_raw(path).columns) == ["customer_id", "nps"]
+
+
+def test_required_can_be_relaxed_and_response_id_is_optional(tmp_path):
+    path = write(tmp_path, "s.csv", "nps\n9\n10\n")
+    with pytest.raises(DataError, match="column 'customer_id'"):
+        io.read_table(path, "survey")
+    assert len(io.read_table(path, "survey", required=())) == 2
+
+
+def test_refunds_are_negative_amounts(tmp_path):
+    path = write(tmp_path, "t.csv", "customer_id,date,amount\nC1,2024-01-01,29.9\nC1,2024-01-15,-29.9\n")
+    assert io.read_table(path, "transactions")["amount"].tolist() == [29.9, -29.9]
+
+
+def test_churned_without_churn_date_is_allowed(tmp_path):
+    path = write(tmp_path, "c.csv", "customer_id,churned,churn_date\nC1,1,\nC2,0,\nC3,Yes,2024-01-01\n")
+    df = io.read_table(path, "customers", snapshot_date="2026-06-30")
+    assert df["churned"].tolist() == [1, 0, 1]
+    assert str(df["churned"].dtype) == "Int8"
+
+
+def test_excel_sheet_choice(tmp_path):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="notes", index=False)
+        REFERENCE.to_excel(writer, sheet_name="survey", index=False)
+    assert len(io.read_table(path, "survey", sheet="survey")) == 4
+    assert len(io.read_table(path, "survey", sheet=1)) == 4
+    with pytest.raises(DataError, match=r"book\.xlsx: no sheet named 'nope' \(sheets: notes, survey\)"):
+        io.read_raw(path, sheet="nope")
+
+
+def test_excel_duplicated_header(tmp_path):
+    path = tmp_path / "d.xlsx"
+    pd.DataFrame([["C1", 9, 8]], columns=["customer_id", "nps", "nps "]).to_excel(path, index=False)
+    with pytest.raises(DataError, match=r"d\.xlsx: column 'nps': duplicated column name \(columns B and C\)"):
+        io.read_raw(path)
+
+
+def test_validate_frame_in_memory_keeps_index_for_row_numbers():
+    df = pd.DataFrame({"customer_id": ["a", "b"], "nps": [5, 12]}, index=[10, 20])
+    with pytest.raises(DataError, match=r"^<data>: column 'nps': must be between 0 and 10: 1 row, e.g. row 22 \(12\)"):
+        io.validate_frame(df, "survey")
+    ok = io.validate_frame(df.iloc[:1], "survey", source="mem")
+    assert ok.index.tolist() == [10] and df["nps"].dtype == "int64"  # the input is not modified
+
+
+def test_rules_cover_every_canonical_column():
+    for table, columns in TABLE_COLUMNS.items():
+        assert list(io.RULES[table]) == list(columns)
+        assert set(io.REQUIRED[table]) <= set(columns)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Real data
+# ---------------------------------------------------------------------------------------------------------------------
+TELCO = project_root() / ".." / "shared" / "data" / "telco_customer_churn.csv"
+
+
+@pytest.mark.skipif(not TELCO.exists(), reason="the real Telco churn file is not available")
+def test_real_telco_file():
+    df = io.read_table(TELCO, "customers",
+                       columns={"customerID": "customer_id", "tenure": "tenure_days", "Churn": "churned"})
+    assert len(df) == 7043
+    assert df["customer_id"].is_unique
+    assert str(df["churned"].dtype) == "Int8" and int(df["churned"].sum()) == 1869
+    assert df["churned"].notna().all()
+    total = io.coerce_numeric(df, "TotalCharges", source="telco", min_value=0)
+    assert int(total.isna().sum()) == 11
+    assert df["gender"].tolist()[:2] == ["Female", "Male"]  # extra columns pass through
+    summary = io.summarize(df)
+    assert summary["rows"] == 7043 and summary["missing"] == {"TotalCharges": 11}

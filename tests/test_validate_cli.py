@@ -1,0 +1,166 @@
+"""`python -m loyaltylab validate`: a summary and exit 0 for good files; one `error:` line and exit 2 for bad ones."""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from loyaltylab import cli as loyaltylab_cli
+from loyaltylab import io
+from loyaltylab.errors import DataError
+from loyaltylab.paths import project_root
+
+GOOD_SURVEY = "response_id,customer_id,date,nps,comment\nR1,C1,2024-01-05,9,great\nR2,C2,2024-02-10,,\n" \
+              "R3,C3,2024-03-15,3,slow\n"
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser()
+    io.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def cli(*argv):
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "-m", "loyaltylab", "validate", *map(str, argv)], capture_output=True,
+                          text=True, encoding="utf-8", cwd=project_root(), env=env, timeout=120)
+
+
+def main(capsys, *argv):
+    """cli.main in process (cheap): (exit code, stdout, stderr)."""
+    code = loyaltylab_cli.main(["validate", *map(str, argv)])
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(argv, code, captured.out, captured.err)
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert proc.stdout == ""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# In process: io.add_arguments / io.run
+# ---------------------------------------------------------------------------------------------------------------------
+def test_run_prints_a_summary(tmp_path, capsys):
+    path = tmp_path / "survey.csv"
+    path.write_text(GOOD_SURVEY, encoding="utf-8")
+    assert io.run(parse(["--table", "survey", str(path), "--snapshot-date", "2026-06-30"])) == 0
+    out = capsys.readouterr().out
+    assert "survey.csv" in out
+    assert "format: CSV, encoding UTF-8, delimiter comma ','" in out
+    assert "rows: 3  columns: 5" in out
+    assert "missing values: nps 1, comment 1" in out
+    assert "dates: date 2024-01-05 … 2024-03-15" in out
+    assert out.rstrip().endswith("OK")
+
+
+def test_run_with_map_sep_and_encoding(tmp_path, capsys):
+    path = tmp_path / "kunden.txt"
+    path.write_bytes("编号\t推荐\t评论\nC1\t9\t很好\nC2\t4\t太慢\n".encode("gbk"))
+    args = parse(["--table", "survey", str(path), "--map", "编号=customer_id", "--map", "推荐=nps", "--map",
+                  "评论=comment", "--sep", "tab", "--encoding", "gbk"])
+    assert io.run(args) == 0
+    out = capsys.readouterr().out
+    assert "encoding GBK, delimiter tab" in out
+    assert "mapped: 编号 → customer_id, 推荐 → nps, 评论 → comment" in out
+
+
+@pytest.mark.parametrize(
+    ("item", "fragment"),
+    [("tenure", "expected USER_COLUMN=CANONICAL_COLUMN, got 'tenure'"),
+     ("=churned", "got '=churned'"),
+     ("Churn=", "got 'Churn='")],
+)
+def test_bad_map_syntax(item, fragment):
+    with pytest.raises(DataError) as info:
+        io.parse_map([item])
+    assert str(info.value) == f"--map: {fragment}" or str(info.value).startswith("--map: expected")
+    assert fragment in str(info.value)
+
+
+def test_map_keeps_equals_signs_in_user_columns():
+    assert io.parse_map(["a=b=customer_id", " Churn = churned "]) == {"a=b": "customer_id", "Churn": "churned"}
+    with pytest.raises(DataError, match="mapped twice"):
+        io.parse_map(["a=customer_id", "a=churned"])
+
+
+def test_run_raises_data_error_for_bad_rows(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text(GOOD_SURVEY.replace(",9,", ",11,"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"survey\.csv: column 'nps': must be between 0 and 10: 1 row, e.g. row 2 \(11\)"):
+        io.run(parse(["--table", "survey", str(path)]))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Through the real command line
+# ---------------------------------------------------------------------------------------------------------------------
+def test_cli_good_file_exits_0_with_summary(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text(GOOD_SURVEY, encoding="utf-8-sig")
+    proc = cli("--table", "survey", path)
+    assert proc.returncode == 0, proc.stderr
+    assert "encoding UTF-8 with BOM" in proc.stdout and "rows: 3" in proc.stdout
+    assert proc.stdout.rstrip().endswith("OK")
+
+
+def test_cli_gbk_file_with_chinese_header_mapped(tmp_path):
+    path = tmp_path / "问卷.csv"
+    path.write_bytes("customer_id,nps,评论\nC1,9,服务很好\nC2,6,价格偏高\n".encode("gbk"))
+    proc = cli("--table", "survey", path, "--map", "评论=comment")
+    assert proc.returncode == 0, proc.stderr
+    assert "encoding GBK" in proc.stdout and "评论 → comment" in proc.stdout
+
+
+def test_main_excel_file(tmp_path, capsys):
+    path = tmp_path / "customers.xlsx"
+    pd.DataFrame({"customerID": ["A", "B"], "Churn": ["Yes", "No"]}).to_excel(path, index=False)
+    proc = main(capsys, "--table", "customers", path, "--map", "customerID=customer_id", "--map", "Churn=churned")
+    assert proc.returncode == 0, proc.stderr
+    assert "format: Excel, sheet 'Sheet1'" in proc.stdout
+
+
+def test_cli_bad_rows_exit_2_with_one_line(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text(GOOD_SURVEY.replace("2024-03-15", "2027-01-01"), encoding="utf-8")
+    proc = cli("--table", "survey", path, "--snapshot-date", "2026-06-30")
+    assert_one_line_error(proc, "survey.csv: column 'date': date after the snapshot (2026-06-30)",
+                          "1 row, e.g. row 4 ('2027-01-01')")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--map", "tenure"], ["error: --map: expected USER_COLUMN=CANONICAL_COLUMN, got 'tenure'"]),
+        (["--map", "nps=net_promoter"], ["column 'nps': cannot map onto 'net_promoter'", "survey table"]),
+        (["--snapshot-date", "someday"], ["error: snapshot_date: not a date: 'someday'"]),
+        (["--sep", "::"], ["the delimiter must be one character"]),
+    ],
+    ids=["map-syntax", "map-unknown-canonical", "bad-snapshot", "bad-sep"],
+)
+def test_main_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, fragments):
+    path = tmp_path / "survey.csv"
+    path.write_text(GOOD_SURVEY, encoding="utf-8")
+    assert_one_line_error(main(capsys, "--table", "survey", path, *args), *fragments)
+
+
+def test_main_missing_file_and_unknown_type(tmp_path, capsys):
+    assert_one_line_error(main(capsys, "--table", "customers", tmp_path / "nope.csv"), "nope.csv: file not found")
+    odd = tmp_path / "data.json"
+    odd.write_text("{}", encoding="utf-8")
+    assert_one_line_error(main(capsys, "--table", "customers", odd), "data.json: unknown file type '.json'")
+
+
+def test_cli_bad_map_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text(GOOD_SURVEY, encoding="utf-8")
+    assert_one_line_error(cli("--table", "survey", path, "--map", "tenure"),
+                          "error: --map: expected USER_COLUMN=CANONICAL_COLUMN, got 'tenure'")
