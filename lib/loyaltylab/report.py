@@ -1,0 +1,1049 @@
+"""The batch runner: notebooks → executed notebooks, HTML reports, ``index.html`` and ``manifest.json``.
+
+    python -m loyaltylab report                      # every job in reports.yml
+    python -m loyaltylab report --only 01_nps -j 2   # a subset, two jobs at a time
+    python -m loyaltylab report --notebook notebooks/01_nps.ipynb -p min_cell=10 -p "segment_cols=[segment]"
+
+Per job the runner executes the notebook with papermill (``output_dir`` set to the job's folder, ``interactive``
+set to False), exports HTML with nbconvert (code hidden unless ``--show-code``) and writes, under the output
+folder, ``<job>/executed.ipynb``, ``<job>/report.html`` and the ``<job>/results.json`` the notebook wrote; then
+``index.html`` (status, duration, headline numbers, links) and ``manifest.json`` (parameters, SHA-256 of every
+input file, package versions, timings). A failing job does not stop the others; the exit code says whether any
+failed. The reports.yml format is documented at the top of the project's reports.yml.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import platform
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import yaml
+
+from loyaltylab import paths
+from loyaltylab.errors import DataError
+
+DEFAULT_TIMEOUT = 1800.0  # seconds per cell; a course notebook needs a few
+KERNEL_START_TIMEOUT = 120
+# The kernel's own log (not the notebook's output) would print "KeyboardInterrupt caught in kernel" at random:
+# jupyter_client interrupts every kernel it shuts down. Failures still reach the job's page and the summary.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+REPORT_HTML = "report.html"
+EXECUTED_NOTEBOOK = "executed.ipynb"
+RESULTS_JSON = "results.json"
+INDEX_HTML = "index.html"
+MANIFEST_JSON = "manifest.json"
+MANIFEST_FORMAT = 1
+
+RUNNER_PARAMETERS = ("output_dir", "interactive")  # set by the runner, never by the config
+CONFIG_KEYS = ("defaults", "jobs")
+DEFAULTS_KEYS = ("parameters",)
+JOB_KEYS = ("name", "notebook", "parameters", "fan_out")
+FAN_OUT_KEYS = ("column", "data")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+PACKAGES = (
+    "numpy", "pandas", "scipy", "scikit-learn", "lifelines", "statsmodels", "papermill", "nbconvert", "loyaltylab",
+)
+MAX_HEADLINE = 8  # numbers per job on the index page; the rest stay in results.json
+_UNKNOWN = object()  # a parameter default that is not a literal
+
+
+class ConfigError(DataError):
+    """A bad reports.yml, job selection or ``-p`` value; one line naming the file and what is wrong."""
+
+    def __init__(self, source: object, message: str):
+        super().__init__(str(source), None, message)
+
+    def __reduce__(self):  # picklable despite the custom signature
+        return (self.__class__, (self.source, self.rule))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Jobs and results
+
+
+@dataclass
+class Job:
+    """One notebook run. ``folder`` is relative to the output folder; ``group`` is the config entry's name."""
+
+    name: str
+    notebook: Path
+    parameters: dict = field(default_factory=dict)
+    folder: str = ""
+    group: str = ""
+
+    def __post_init__(self):
+        self.notebook = Path(self.notebook)
+        self.folder = self.folder or self.name
+        self.group = self.group or self.name.split("/")[0]
+
+
+@dataclass
+class JobResult:
+    name: str
+    notebook: Path
+    parameters: dict  # as injected, including output_dir and interactive
+    status: str  # "ok" | "failed"
+    error: str | None
+    seconds: float
+    out_dir: Path
+    headline: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)  # display path -> sha256 (None if the file is missing)
+    note: str | None = None  # e.g. "no results.json written"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def report(self) -> Path:
+        return self.out_dir / REPORT_HTML
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Config
+
+
+def load_config(path: str | os.PathLike, only: Sequence[str] | None = None, overrides: dict | None = None) -> list[Job]:
+    """Read and validate reports.yml; return its jobs (fan-out expanded, config order).
+
+    ``only`` selects jobs by config name (all of a fan-out) or by expanded name (``01_nps_by_region/north``);
+    files (notebooks, fan-out data) are checked for the selected jobs only. ``overrides`` (from ``-p``) go on top of
+    every job's parameters, for the notebooks that declare them.
+    """
+    path = Path(path)
+    source = paths.display_path(path)
+    if not path.is_file():
+        raise ConfigError(source, "config file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, f"not valid YAML: {where}{problem}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, "not UTF-8 text") from None
+    base = path.resolve().parent
+
+    if not isinstance(data, dict):
+        raise ConfigError(source, "expected a mapping with 'jobs' (and optionally 'defaults') at the top")
+    _check_keys(source, "top level", data, CONFIG_KEYS)
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ConfigError(source, "'defaults' must be a mapping")
+    _check_keys(source, "'defaults'", defaults, DEFAULTS_KEYS)
+    default_params = _resolve_path_parameters(_check_parameters(source, "'defaults'", defaults.get("parameters")), base)
+
+    specs = data.get("jobs")
+    if not isinstance(specs, list) or not specs:
+        raise ConfigError(source, "'jobs' must be a non-empty list")
+    seen: set[str] = set()
+    entries = []
+    for i, spec in enumerate(specs, start=1):
+        if not isinstance(spec, dict):
+            raise ConfigError(source, f"job #{i}: expected a mapping with 'name' and 'notebook'")
+        name = spec.get("name")
+        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+            raise ConfigError(
+                source, f"job #{i}: 'name' must be letters, digits, '_', '-' or '.' (it names the folder), got {name!r}"
+            )
+        where = f"job '{name}'"
+        _check_keys(source, where, spec, JOB_KEYS)
+        if name in seen:
+            raise ConfigError(source, f"duplicate job name '{name}'")
+        seen.add(name)
+        notebook = spec.get("notebook")
+        if not isinstance(notebook, str) or not notebook.strip():
+            raise ConfigError(source, f"{where}: 'notebook' (a path to a .ipynb) is required")
+        params = _resolve_path_parameters(_check_parameters(source, where, spec.get("parameters")), base)
+        fan_out = spec.get("fan_out")
+        if fan_out is not None:
+            if not isinstance(fan_out, dict):
+                raise ConfigError(source, f"{where}: 'fan_out' must be a mapping with 'column' and 'data'")
+            _check_keys(source, f"{where} 'fan_out'", fan_out, FAN_OUT_KEYS)
+            for key in FAN_OUT_KEYS:
+                if not isinstance(fan_out.get(key), str) or not fan_out[key].strip():
+                    raise ConfigError(source, f"{where}: 'fan_out' needs '{key}' (a string)")
+        entries.append((name, base / notebook, params, fan_out))
+
+    selected = _select(source, entries, only)
+    jobs: list[Job] = []
+    for name, notebook, params, fan_out in entries:
+        if name not in selected:
+            continue
+        declared = _declared_parameters(source, name, notebook)
+        merged = _merge_parameters(default_params, params, overrides or {}, declared, source, name)
+        if fan_out is None:
+            jobs.append(Job(name=name, notebook=notebook, parameters=merged))
+            continue
+        if declared is not None and "filters" not in declared:
+            raise ConfigError(source, f"job '{name}': fan_out needs a 'filters' parameter in {notebook.name}")
+        data_path = base / fan_out["data"]
+        for value, slug in fan_out_values(data_path, fan_out["column"], job=name):
+            child = dict(merged)
+            child["filters"] = {**(merged.get("filters") or {}), fan_out["column"]: value}
+            jobs.append(Job(name=f"{name}/{slug}", notebook=notebook, parameters=child, group=name))
+    expanded, jobs = jobs, [j for j in jobs if selected[j.group] is None or j.name in selected[j.group]]
+    missing = sorted({n for wanted in selected.values() if wanted for n in wanted} - {j.name for j in jobs})
+    if missing:
+        parts = ", ".join(j.name for j in expanded if j.group == missing[0].split("/")[0])
+        raise ConfigError(source, f"--only {missing[0]}: no such fan-out part; parts are: {parts}")
+    if overrides:
+        _check_overrides_used(source, overrides, [j.notebook for j in jobs])
+    return jobs
+
+
+def single_job(notebook: str | os.PathLike, parameters: dict | None = None, name: str | None = None) -> Job:
+    """The job for ``--notebook X -p ...``: named after the notebook unless ``name`` is given."""
+    nb_path = _resolve_cli_path(notebook)
+    name = name or nb_path.stem
+    if not NAME_RE.fullmatch(name):
+        raise ConfigError("--name", f"must be letters, digits, '_', '-' or '.', got {name!r}")
+    parameters = dict(parameters or {})
+    reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
+    if reserved:
+        raise ConfigError("-p", f"{', '.join(reserved)} is set by the runner (use --out for the output folder)")
+    declared = _declared_parameters("--notebook", name, nb_path)
+    if declared is not None:
+        unknown = sorted(set(parameters) - set(declared))
+        if unknown:
+            raise ConfigError(
+                paths.display_path(nb_path),
+                f"unknown parameter {', '.join(repr(u) for u in unknown)}; the notebook's parameters are: "
+                f"{', '.join(declared)}",
+            )
+    return Job(name=name, notebook=nb_path, parameters=parameters)
+
+
+def parse_assignments(items: Iterable[str] | None) -> dict:
+    """``-p key=value`` pairs; values are YAML (``[a, b]``, ``10``, ``0.5``, ``null``, ``{region: North}``)."""
+    out: dict = {}
+    for item in items or ():
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ConfigError("-p", f"expected key=value with a Python name as key, got {item!r}")
+        try:
+            out[key] = _plain(yaml.safe_load(raw)) if raw.strip() else None
+        except yaml.YAMLError:
+            raise ConfigError("-p", f"{key}: value is not valid YAML: {raw!r} (quote strings with spaces or colons)") from None
+    return out
+
+
+def slugify(value: object) -> str:
+    """A fan-out value as a folder name: lower case, runs of other characters → '-'; CJK letters are kept."""
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    text = re.sub(r"[^\w.-]+", "-", text).strip("-.")
+    return text or "value"
+
+
+def fan_out_values(data_path: str | os.PathLike, column: str, job: str = "") -> list[tuple[object, str]]:
+    """Distinct non-missing values of ``column`` in a data file, sorted, each with a unique folder slug."""
+    data_path = Path(data_path)
+    source = paths.display_path(data_path)
+    if not data_path.is_file():
+        raise ConfigError(source, f"fan-out data file not found (job '{job}')")
+    values = _read_column(data_path, column, job)
+    try:
+        values = sorted(values)
+    except TypeError:
+        values = sorted(values, key=str)
+    if not values:
+        raise ConfigError(source, f"column '{column}': no values to fan out over (job '{job}')")
+    out, used = [], set()
+    for value in values:
+        slug = base = slugify(value)
+        k = 2
+        while slug in used:
+            slug, k = f"{base}-{k}", k + 1
+        used.add(slug)
+        out.append((value, slug))
+    return out
+
+
+def _read_column(path: Path, column: str, job: str) -> list:
+    import pandas as pd
+
+    source = paths.display_path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+        _check_column(source, column, names, job)
+        series = pd.read_parquet(path, columns=[column])[column]
+    elif suffix in (".xlsx", ".xls"):
+        frame = pd.read_excel(path)
+        _check_column(source, column, list(frame.columns), job)
+        series = frame[column]
+    else:
+        head = path.open("rb").read(65536)
+        encoding = "utf-8-sig"
+        try:
+            head.decode(encoding)
+        except UnicodeDecodeError as exc:  # a multi-byte character cut at the buffer's end is fine
+            if exc.start < len(head) - 3:
+                encoding = "gb18030"
+        first_line = head.decode(encoding, errors="replace").splitlines()[0] if head else ""
+        sep = max([",", ";", "\t", "|"], key=first_line.count)
+        names = [n.strip().strip('"') for n in first_line.split(sep)]
+        _check_column(source, column, names, job)
+        series = pd.read_csv(path, usecols=[column], sep=sep, encoding=encoding, keep_default_na=True)[column]
+    return [v.item() if hasattr(v, "item") else v for v in series.dropna().unique()]
+
+
+def _check_column(source: str, column: str, names: list, job: str) -> None:
+    if column not in names:
+        shown = ", ".join(str(n) for n in names[:20]) + (", …" if len(names) > 20 else "")
+        raise ConfigError(source, f"column '{column}': not found (fan-out of job '{job}'); columns are: {shown}")
+
+
+def _check_keys(source: str, where: str, mapping: dict, allowed: Sequence[str]) -> None:
+    unknown = [k for k in mapping if k not in allowed]
+    if unknown:
+        raise ConfigError(source, f"{where}: unknown key '{unknown[0]}' (expected {', '.join(allowed)})")
+
+
+def _check_parameters(source: str, where: str, params) -> dict:
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ConfigError(source, f"{where}: 'parameters' must be a mapping of name: value")
+    for key in params:
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ConfigError(source, f"{where}: parameter name {key!r} is not a Python name")
+        if key in RUNNER_PARAMETERS:
+            raise ConfigError(source, f"{where}: '{key}' is set by the runner (use --out for the output folder)")
+    if "filters" in params and not isinstance(params["filters"], dict | type(None)):
+        raise ConfigError(source, f"{where}: 'filters' must be a mapping of column: value")
+    return _plain(params)
+
+
+def _select(source: str, entries: list, only: Sequence[str] | None) -> dict[str, set[str] | None]:
+    """Config name → None (run all of it) or the set of expanded names asked for."""
+    names = [e[0] for e in entries]
+    if not only:
+        return dict.fromkeys(names)
+    selected: dict[str, set[str] | None] = {}
+    for item in only:
+        group = item.split("/")[0]
+        if group not in names:
+            raise ConfigError(source, f"--only {item}: no such job; jobs are: {', '.join(names)}")
+        if item == group:
+            selected[group] = None
+        elif selected.get(group, set()) is not None:
+            selected.setdefault(group, set()).add(item)
+    return selected
+
+
+def _declared_parameters(source: str, job: str, notebook: Path) -> dict | None:
+    """The notebook's parameters cell as {name: default}; None when it cannot be parsed (magics)."""
+    if not notebook.is_file():
+        raise ConfigError(source, f"job '{job}': notebook not found: {paths.display_path(notebook)}")
+    return notebook_parameters(notebook)
+
+
+def notebook_parameters(notebook: str | os.PathLike) -> dict | None:
+    """Names and literal defaults assigned in the cell tagged ``parameters`` (None if it is not plain Python)."""
+    import nbformat
+
+    notebook = Path(notebook)
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception as exc:  # nbformat raises several types for unreadable files
+        raise ConfigError(paths.display_path(notebook), f"not a readable notebook: {_one_line(exc)}") from None
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                return None
+            declared: dict = {}
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                    node, ast.AnnAssign) else []
+                value = getattr(node, "value", None)
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        try:
+                            declared[target.id] = ast.literal_eval(value) if value is not None else None
+                        except ValueError:
+                            declared[target.id] = _UNKNOWN
+            return declared
+    raise ConfigError(paths.display_path(notebook), "no code cell tagged 'parameters' (the runner injects values after it)")
+
+
+def _merge_parameters(defaults: dict, params: dict, overrides: dict, declared: dict | None, source: str, job: str) -> dict:
+    """defaults (where the notebook declares them) < job parameters < -p overrides; 'filters' dicts merge."""
+    if declared is not None:
+        unknown = sorted(set(params) - set(declared))
+        if unknown:
+            raise ConfigError(
+                source, f"job '{job}': unknown parameter '{unknown[0]}'; the notebook's parameters are: {', '.join(declared)}"
+            )
+
+    def applies(key):
+        return declared is None or key in declared
+
+    merged: dict = {}
+    for layer in ({k: v for k, v in defaults.items() if applies(k)}, params,
+                  {k: v for k, v in overrides.items() if applies(k)}):
+        for key, value in layer.items():
+            if key == "filters" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+    return merged
+
+
+def _check_overrides_used(source: str, overrides: dict, notebooks: list[Path]) -> None:
+    declared = [notebook_parameters(nb) for nb in dict.fromkeys(notebooks)]
+    if any(d is None for d in declared):
+        return
+    for key in overrides:
+        if not any(key in d for d in declared):
+            raise ConfigError("-p", f"'{key}' is not a parameter of any selected job's notebook")
+
+
+def _resolve_path_parameters(params: dict, base: Path | None = None) -> dict:
+    """``*_path`` parameters given as relative paths: against ``base`` (the config's folder), or for the command
+    line against the working directory (else the project root). The kernel runs in the notebook's folder."""
+    out = dict(params)
+    for key, value in params.items():
+        if key.endswith("_path") and isinstance(value, str) and value.strip() and not Path(value).expanduser().is_absolute():
+            out[key] = str((base / value).resolve()) if base is not None else str(_resolve_cli_path(value))
+    return out
+
+
+def display_parameters(params: dict) -> dict:
+    """Parameters as reports show them: output_dir and ``*_path`` values relative to the project root."""
+    out = dict(params)
+    for key, value in params.items():
+        if (key == "output_dir" or key.endswith("_path")) and isinstance(value, str) and value:
+            out[key] = paths.display_path(value)
+    return out
+
+
+def _plain(value):
+    """YAML values papermill can inject: dates → ISO strings, tuples → lists, keys → strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _resolve_cli_path(path: str | os.PathLike) -> Path:
+    """A path typed on the command line: relative to the working directory, else to the project root."""
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return p.resolve()
+    rooted = paths.project_root() / p
+    return (rooted if rooted.exists() else p).resolve()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running one notebook
+
+
+def run_notebook(
+    notebook: str | os.PathLike,
+    parameters: dict | None,
+    out_dir: str | os.PathLike,
+    show_code: bool = False,
+    *,
+    name: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    kernel_name: str = "python3",
+) -> JobResult:
+    """Execute ``notebook`` into ``out_dir`` (executed.ipynb, report.html, results.json). Never raises for a
+    failing notebook: the result says ``failed`` with a one-line error, and report.html shows the failing cell."""
+    notebook = Path(notebook).resolve()
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (REPORT_HTML, EXECUTED_NOTEBOOK, RESULTS_JSON):
+        (out_dir / stale).unlink(missing_ok=True)
+    name = name or notebook.stem
+    injected = {**(parameters or {}), "output_dir": str(out_dir), "interactive": False}
+    executed = out_dir / EXECUTED_NOTEBOOK
+    error = None
+    _warm_up()  # imports outside the timing: seconds are the notebook's, not the first import's
+    start = time.perf_counter()
+    try:
+        import papermill as pm
+
+        with _kernel_environment() as kernel_config:
+            pm.execute_notebook(
+                str(notebook), str(executed), parameters=injected, kernel_name=kernel_name, language="python",
+                cwd=str(notebook.parent),
+                progress_bar=False, log_output=False, start_timeout=KERNEL_START_TIMEOUT,
+                execution_timeout=timeout or None, config=kernel_config,
+            )
+    except Exception as exc:  # the notebook's error, a timeout, a dead kernel: all end up on the job's page
+        error = _error_line(exc)
+    try:
+        if executed.exists():
+            export_html(executed, out_dir / REPORT_HTML, show_code=show_code, title=name, error=error,
+                        parameters=parameters or {})
+        else:
+            _write_text(out_dir / REPORT_HTML, _fallback_page(name, error or "the notebook was not executed"))
+    except Exception as exc:
+        error = error or f"report export failed: {_error_line(exc)}"
+        _write_text(out_dir / REPORT_HTML, _fallback_page(name, error))
+    results, note = _read_results(out_dir / RESULTS_JSON)
+    inputs = input_hashes(results, {**(parameters or {})}, notebook)
+    seconds = time.perf_counter() - start
+    headline = results.get("headline") if isinstance(results, dict) else None
+    return JobResult(
+        name=name, notebook=notebook, parameters=injected, status="failed" if error else "ok", error=error,
+        seconds=seconds, out_dir=out_dir, headline=headline if isinstance(headline, dict) else {}, inputs=inputs,
+        note=note,
+    )
+
+
+def _warm_up() -> None:
+    import nbconvert  # noqa: F401
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+
+
+@contextlib.contextmanager
+def _kernel_environment():
+    """Kernel settings for one run, yielded as a traitlets Config.
+
+    On POSIX the kernel talks over Unix sockets in a private temporary folder rather than localhost TCP ports
+    (nothing listens on the network; parallel jobs cannot collide). Windows keeps TCP. The kernel inherits our
+    environment, and a non-inline MPLBACKEND (Agg in CI) would keep figures out of the HTML, so it is unset."""
+    import tempfile
+
+    from traitlets.config import Config
+
+    saved = os.environ.get("MPLBACKEND")
+    if saved is not None and "inline" not in saved:
+        del os.environ["MPLBACKEND"]
+    try:
+        if os.name == "posix":
+            with tempfile.TemporaryDirectory(prefix="loyaltylab-") as sockets:
+                yield Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")},
+                              "NotebookClient": {"extra_arguments": KERNEL_ARGUMENTS}})
+        else:
+            yield Config({"NotebookClient": {"extra_arguments": KERNEL_ARGUMENTS}})
+    finally:
+        if saved is not None:
+            os.environ["MPLBACKEND"] = saved
+
+
+def _error_line(exc: BaseException) -> str:
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:  # PapermillExecutionError: the exception raised inside the notebook
+        text = f"{ename}: {evalue}" if evalue else str(ename)
+    else:
+        text = f"{type(exc).__name__}: {_one_line(exc)}" if str(exc) else type(exc).__name__
+        text = text.split(". The message was:")[0]  # nbclient's timeout message goes on to quote the cell
+    return _one_line(text)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _one_line(value: object, limit: int = 500) -> str:
+    text = " ".join(_ANSI.sub("", str(value)).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _read_results(path: Path) -> tuple[dict | None, str | None]:
+    if not path.exists():
+        return None, f"no {RESULTS_JSON} written"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, f"{RESULTS_JSON} is not valid JSON: {_one_line(exc, 200)}"
+    if not isinstance(data, dict):
+        return None, f"{RESULTS_JSON} is not a JSON object"
+    return data, None
+
+
+def export_html(
+    executed: str | os.PathLike,
+    html_path: str | os.PathLike,
+    show_code: bool = False,
+    title: str | None = None,
+    error: str | None = None,
+    parameters: dict | None = None,
+) -> Path:
+    """nbconvert's lab template, images embedded. Hidden code keeps the failing cell's source and its traceback."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    executed, html_path = Path(executed), Path(html_path)
+    nb = nbformat.read(executed, as_version=4)
+    papermill_marked = any("papermill-error-cell-tag" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+    if error and not papermill_marked:  # a timeout or dead kernel leaves no error output: say it at the top
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f'<div style="color:#b00020;font-weight:bold">This report failed: {html.escape(error)}</div>'))
+    if not show_code:
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            failed = any(o.get("output_type") == "error" for o in cell.get("outputs", ())) or (
+                cell.get("metadata", {}).get("papermill", {}).get("exception") is True)
+            if not failed:
+                cell.metadata["transient"] = {"remove_source": True}
+        if parameters:  # the injected-parameters cell is hidden, so say under the title what this run used
+            at = next((i for i, c in enumerate(nb.cells)
+                       if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])), len(nb.cells))
+            at += at < len(nb.cells) and nb.cells[at].cell_type == "markdown"
+            nb.cells.insert(at, nbformat.v4.new_markdown_cell(_parameters_note(parameters)))
+    exporter = HTMLExporter(
+        template_name="lab", embed_images=True,
+        exclude_input_prompt=not show_code, exclude_output_prompt=not show_code,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or executed.stem}})
+    _write_text(html_path, body)
+    return html_path
+
+
+def _parameters_note(parameters: dict) -> str:
+    items = " ".join(
+        f"<code>{html.escape(k)}={html.escape(json.dumps(v, ensure_ascii=False, default=str))}</code>"
+        for k, v in sorted(display_parameters(parameters).items())
+    )
+    return f'<p style="color:#555;font-size:90%">Parameters of this run: {items}</p>'
+
+
+def _fallback_page(name: str, error: str) -> str:
+    return (
+        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(name)}</title></head><body>"
+        f"<h1>{html.escape(name)}</h1><p style=\"color:#b00020\"><b>Failed:</b> {html.escape(error)}</p>"
+        "</body></html>\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input files and their hashes
+
+_HASH_CACHE: dict[tuple, str] = {}
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    p = Path(path)
+    stat = p.stat()
+    key = (str(p.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASH_CACHE:
+        digest = hashlib.sha256()
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        _HASH_CACHE[key] = digest.hexdigest()
+    return _HASH_CACHE[key]
+
+
+def input_files(results: dict | None, parameters: dict, notebook: Path) -> list[Path]:
+    """The files a run read: results.json's ``inputs``; failing that, the ``*_path`` parameters (None → course data)."""
+    named: list = []
+    if isinstance(results, dict) and isinstance(results.get("inputs"), dict):
+        for value in results["inputs"].values():
+            named.extend(value if isinstance(value, list) else [value])
+    else:
+        try:
+            declared = notebook_parameters(notebook) or {}
+        except ConfigError:
+            declared = {}
+        for key in sorted(set(declared) | set(parameters)):
+            if not key.endswith("_path"):
+                continue
+            value = parameters.get(key, declared.get(key))
+            if value is _UNKNOWN:
+                continue
+            if value is None or value == "":
+                table = key[: -len("_path")]
+                if table in paths.TABLES:
+                    named.append(paths.course_file(table))
+            else:
+                named.append(value)
+    out = []
+    for value in named:
+        if isinstance(value, str | os.PathLike) and str(value):
+            out.append(_resolve_input_path(Path(value), notebook))
+    return out
+
+
+def _resolve_input_path(p: Path, notebook: Path) -> Path:
+    p = p.expanduser()
+    if p.is_absolute():
+        return p
+    for base in (paths.project_root(), notebook.parent, Path.cwd()):
+        if (base / p).exists():
+            return base / p
+    return paths.project_root() / p
+
+
+def input_hashes(results: dict | None, parameters: dict, notebook: Path) -> dict[str, str | None]:
+    hashes: dict[str, str | None] = {}
+    for p in input_files(results, parameters, notebook):
+        hashes[paths.display_path(p)] = sha256_file(p) if p.is_file() else None
+    return dict(sorted(hashes.items()))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running many jobs
+
+
+def _run_job(job: Job, out_root: Path, show_code: bool, timeout: float | None) -> JobResult:
+    return run_notebook(job.notebook, job.parameters, out_root / job.folder, show_code, name=job.name, timeout=timeout)
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    out_dir: str | os.PathLike,
+    workers: int = 1,
+    show_code: bool = False,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    progress: Callable[[int, int, JobResult], None] | None = None,
+    config: str | os.PathLike | None = None,
+    write_index: bool = True,
+) -> list[JobResult]:
+    """Run ``jobs`` (``workers`` at a time, each in its own process and kernel); results come back in job order.
+    Writes ``index.html`` and ``manifest.json`` into ``out_dir`` unless ``write_index`` is False."""
+    out_root = Path(out_dir).resolve()
+    out_root.mkdir(parents=True, exist_ok=True)
+    progress = progress or (lambda i, n, r: None)
+    results: list[JobResult | None] = [None] * len(jobs)
+    start = time.perf_counter()
+    workers = max(1, min(int(workers), len(jobs) or 1))
+    if workers == 1:
+        for i, job in enumerate(jobs):
+            results[i] = _run_job(job, out_root, show_code, timeout)
+            progress(i + 1, len(jobs), results[i])
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # spawn: a clean interpreter per worker (no forked zmq/asyncio state); each job starts its own kernel
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_warm_up)
+        try:
+            futures = {pool.submit(_run_job, job, out_root, show_code, timeout): i for i, job in enumerate(jobs)}
+            for done, future in enumerate(as_completed(futures), start=1):
+                i = futures[future]
+                try:
+                    results[i] = future.result()
+                except Exception as exc:  # the worker process itself died
+                    job = jobs[i]
+                    results[i] = JobResult(
+                        name=job.name, notebook=job.notebook, parameters=job.parameters, status="failed",
+                        error=f"runner: {_error_line(exc)}", seconds=0.0, out_dir=out_root / job.folder,
+                    )
+                progress(done, len(jobs), results[i])
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+    total = time.perf_counter() - start
+    final = [r for r in results if r is not None]
+    if write_index:
+        manifest = build_manifest(final, out_root, total, workers=workers, show_code=show_code, config=config)
+        write_manifest(manifest, out_root)
+        write_index_html(manifest, out_root)
+    return final
+
+
+def print_progress(i: int, n: int, result: JobResult) -> None:
+    status = "ok" if result.ok else "FAILED"
+    line = f"[{i}/{n}] {result.name} {status} {result.seconds:.1f}s"
+    if not result.ok:
+        line += f": {result.error}"
+    print(line, flush=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Manifest and index
+
+
+def package_versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    out["python"] = platform.python_version()
+    return out
+
+
+def build_manifest(
+    results: Sequence[JobResult], out_root: Path, total_seconds: float, *, workers: int = 1,
+    show_code: bool = False, config: str | os.PathLike | None = None,
+) -> dict:
+    """Everything deterministic lives under ``jobs`` (minus each ``seconds``) and ``packages``; wall-clock facts
+    live under ``run`` and in each job's ``seconds``. :func:`stable_manifest` strips them."""
+    jobs = []
+    for r in results:
+        params = display_parameters(r.parameters)
+        jobs.append({
+            "name": r.name,
+            "notebook": paths.display_path(r.notebook),
+            "parameters": params,
+            "status": r.status,
+            "error": r.error,
+            "note": r.note,
+            "seconds": round(r.seconds, 2),
+            "report": _relative_link(r.report, out_root),
+            "headline": r.headline,
+            "inputs": r.inputs,
+        })
+    n_failed = sum(not r.ok for r in results)
+    return {
+        "format": MANIFEST_FORMAT,
+        "summary": {"jobs": len(results), "ok": len(results) - n_failed, "failed": n_failed},
+        "jobs": jobs,
+        "packages": package_versions(),
+        "run": {
+            "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "total_seconds": round(total_seconds, 2),
+            "workers": workers,
+            "show_code": show_code,
+            "config": paths.display_path(config) if config else None,
+        },
+    }
+
+
+def stable_manifest(manifest: dict) -> dict:
+    """The manifest without wall-clock facts: identical for identical inputs, code and packages."""
+    out = {k: v for k, v in manifest.items() if k != "run"}
+    out["jobs"] = [{k: v for k, v in job.items() if k != "seconds"} for job in manifest["jobs"]]
+    return out
+
+
+def write_manifest(manifest: dict, out_root: Path) -> Path:
+    from loyaltylab.results import write_results
+
+    return write_results(manifest, out_root, MANIFEST_JSON)
+
+
+def _relative_link(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).resolve().as_uri()
+
+
+def _fmt_number(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return "–" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != value:
+            return "–"
+        if abs(value) >= 100:
+            return f"{value:,.1f}"
+        if abs(value) >= 1 or value == 0:
+            return f"{value:.2f}"
+        return f"{value:.3g}"
+    return _one_line(value, 60)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif;
+margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem} .meta{color:#666;margin-top:0}
+table{border-collapse:collapse;width:100%;margin:1rem 0} th,td{border-bottom:1px solid #ddd;padding:.45rem .6rem;
+text-align:left;vertical-align:top} th{background:#f4f4f4} td.num{text-align:right;white-space:nowrap}
+.ok{color:#1b7f3b;font-weight:600} .failed{color:#b00020;font-weight:600} tr.failed-row{background:#fdecee}
+.error{color:#b00020;font-size:90%;margin-top:.2rem;word-break:break-word}
+dl.headline{display:grid;grid-template-columns:auto auto;gap:0 .8rem;margin:0} dl.headline dt{color:#555}
+dl.headline dd{margin:0;text-align:right;font-variant-numeric:tabular-nums}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:85%}
+pre{background:#f7f7f7;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+details{margin:.4rem 0} summary{cursor:pointer}
+""".strip()
+
+
+def render_index(manifest: dict) -> str:
+    """index.html: a table of jobs, then a provenance section that is byte-identical across identical runs
+    (between the ``deterministic:begin``/``end`` comments). All text from jobs and notebooks is escaped."""
+    e = html.escape
+    run, summary = manifest["run"], manifest["summary"]
+    rows = []
+    for i, job in enumerate(manifest["jobs"], start=1):
+        failed = job["status"] != "ok"
+        status = '<span class="failed">FAILED</span>' if failed else '<span class="ok">ok</span>'
+        if job.get("error"):
+            status += f'<div class="error">{e(job["error"])}</div>'
+        elif job.get("note"):
+            status += f'<div class="meta">{e(job["note"])}</div>'
+        items = list((job.get("headline") or {}).items())
+        headline = "".join(f"<dt>{e(str(k))}</dt><dd>{e(_fmt_number(v))}</dd>" for k, v in items[:MAX_HEADLINE])
+        if len(items) > MAX_HEADLINE:
+            headline += f"<dt>…</dt><dd>{len(items) - MAX_HEADLINE} more in results.json</dd>"
+        headline = f'<dl class="headline">{headline}</dl>' if headline else ""
+        link = f'<a href="{e(quote(job["report"]))}">report</a>'
+        rows.append(
+            f'<tr class="{"failed-row" if failed else "ok-row"}"><td class="num">{i}</td>'
+            f'<td><b>{e(job["name"])}</b><br><code>{e(job["notebook"])}</code></td><td>{status}</td>'
+            f'<td class="num">{job["seconds"]:.1f} s</td><td>{headline}</td><td>{link}</td></tr>'
+        )
+    provenance = []
+    for job in manifest["jobs"]:
+        shown = {k: v for k, v in job["parameters"].items() if k not in RUNNER_PARAMETERS}  # same for any --out
+        params = json.dumps(shown, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+        inputs = "".join(
+            f"<li><code>{e(path)}</code> sha256 <code>{e(digest) if digest else 'missing'}</code></li>"
+            for path, digest in job["inputs"].items()
+        ) or "<li>none recorded</li>"
+        provenance.append(
+            f"<details><summary><b>{e(job['name'])}</b> — {e(job['status'])}</summary>"
+            f"<p>Notebook <code>{e(job['notebook'])}</code></p><p>Parameters</p><pre>{e(params)}</pre>"
+            f"<p>Input files</p><ul>{inputs}</ul></details>"
+        )
+    packages = ", ".join(f"{e(k)} {e(str(v))}" for k, v in manifest["packages"].items())
+    n_failed = summary["failed"]
+    verdict = f'{summary["ok"]} ok, <span class="{"failed" if n_failed else "ok"}">{n_failed} failed</span>'
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>loyaltylab reports</title>
+<style>
+{_CSS}
+</style>
+</head>
+<body>
+<h1>loyaltylab reports</h1>
+<p class="meta">Generated {e(run["generated_at"])} · {summary["jobs"]} jobs: {verdict} · {run["total_seconds"]:.1f} s
+with {run["workers"]} worker(s) · details in <a href="{MANIFEST_JSON}">{MANIFEST_JSON}</a></p>
+<table>
+<thead><tr><th>#</th><th>Job</th><th>Status</th><th>Time</th><th>Headline</th><th>Report</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody>
+</table>
+<!-- deterministic:begin -->
+<section id="provenance">
+<h2>Provenance</h2>
+{chr(10).join(provenance)}
+<p class="meta">Packages: {packages}</p>
+</section>
+<!-- deterministic:end -->
+</body>
+</html>
+"""
+
+
+def write_index_html(manifest: dict, out_root: Path) -> Path:
+    return _write_text(Path(out_root) / INDEX_HTML, render_index(manifest))
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="PATH", help="jobs file (default: reports.yml in the project root)")
+    parser.add_argument("--notebook", metavar="PATH", help="run this one notebook instead of the config's jobs")
+    parser.add_argument(
+        "-p", "--parameter", dest="parameters", action="append", default=[], metavar="KEY=VALUE",
+        help="a notebook parameter; VALUE is YAML: 10, 0.5, [a, b], {region: North}, null; quote strings that "
+        "YAML would read otherwise, e.g. \"region='NO'\". With a config, applies to every job whose notebook has it",
+    )
+    parser.add_argument("--name", help="job name for --notebook (default: the notebook's file name)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: reports/ in the project root)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this job (repeatable); a fan-out job's name runs all its parts")
+    parser.add_argument("-j", "--jobs", dest="workers", type=_positive_int, default=1, metavar="N",
+                        help="run N jobs in parallel (default 1)")
+    parser.add_argument("--show-code", action="store_true", help="keep code cells in the HTML (for teaching)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"limit per cell (default {DEFAULT_TIMEOUT:.0f}; 0 = none)")
+    parser.add_argument("--list", action="store_true", help="list the jobs (after fan-out) and exit")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def jobs_from_args(args: argparse.Namespace) -> tuple[list[Job], Path | None]:
+    overrides = _resolve_path_parameters(parse_assignments(args.parameters))
+    if args.notebook:
+        if args.config or args.only:
+            raise ConfigError("--notebook", "cannot be combined with --config or --only")
+        return [single_job(args.notebook, overrides, name=args.name)], None
+    if args.name:
+        raise ConfigError("--name", "only applies to --notebook")
+    config = _resolve_cli_path(args.config) if args.config else paths.project_root() / "reports.yml"
+    return load_config(config, only=args.only, overrides=overrides), config
+
+
+def run(args: argparse.Namespace) -> int:
+    jobs, config = jobs_from_args(args)
+    if args.list:
+        for job in jobs:
+            params = json.dumps(job.parameters, ensure_ascii=False, sort_keys=True, default=str)
+            print(f"{job.name}  {paths.display_path(job.notebook)}  {params}")
+        return 0
+    out_root = Path(args.out).expanduser().resolve() if args.out else paths.project_root() / "reports"
+    workers = min(args.workers, len(jobs))
+    print(f"running {len(jobs)} job(s) with {workers} worker(s) into {paths.display_path(out_root)}", flush=True)
+    start = time.perf_counter()
+    results = run_jobs(jobs, out_root, workers=workers, show_code=args.show_code, timeout=args.timeout,
+                       progress=print_progress, config=config)
+    failed = [r for r in results if not r.ok]
+    print(f"{len(results) - len(failed)} ok, {len(failed)} failed in {time.perf_counter() - start:.1f}s")
+    for r in failed:
+        print(f"  FAILED {r.name}: {r.error}")
+    print(f"index: {paths.display_path(out_root / INDEX_HTML)}")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m loyaltylab.report``: the same as ``python -m loyaltylab report``."""
+    parser = argparse.ArgumentParser(prog="loyaltylab report", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
