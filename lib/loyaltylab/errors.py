@@ -30,6 +30,10 @@ class DataError(ValueError):
         self.n_bad = len(self.rows) if n_bad is None else int(n_bad)
         super().__init__(self._format())
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython/Jupyter show this instead of a traceback: the one line is all a user needs."""
+        return [f"\x1b[31mDataError\x1b[0m: {self}"]
+
     def _format(self) -> str:
         parts = [self.source]
         if self.column is not None:

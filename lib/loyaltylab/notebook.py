@@ -15,7 +15,7 @@ def escape(text: object) -> str:
 def findings_markdown(lines: Iterable[str], title: str = "Key findings") -> str:
     """A bulleted 'Key findings' block; the lines are computed in the notebook from the results."""
     body = "\n".join(f"- {line}" for line in lines)
-    return f"### {title}\n\n{body}\n"
+    return f"### {title}\n\n{body}\n" if title else f"{body}\n"
 
 
 def show_findings(lines: Iterable[str], title: str = "Key findings"):
@@ -50,26 +50,3 @@ def show_table(table: pd.DataFrame, caption: str | None = None, precision: int =
         html_table = f"<p><b>{escape(caption)}</b></p>" + html_table
     display(HTML(html_table))
 
-
-def friendly_errors() -> None:
-    """In a notebook, show bad input (DataError) as one readable line instead of a traceback.
-
-    The cell still fails (so Run All stops and the batch runner marks the job failed with the same line).
-    """
-    try:
-        from IPython import get_ipython
-        from IPython.display import HTML, display
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-    from loyaltylab.errors import DataError
-
-    def _handler(shell, etype, value, tb, tb_offset=None):
-        line = f"{etype.__name__}: {value}"
-        display(HTML(f'<div style="border-left:4px solid #D55E00;padding:6px 10px;background:#fff4ee">'
-                     f"<b>Input problem</b> — {escape(value)}</div>"))
-        return [line]
-
-    shell.set_custom_exc((DataError,), _handler)

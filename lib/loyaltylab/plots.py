@@ -53,7 +53,7 @@ def forest_plot(
     hot = rows[highlight_col].fillna(False).to_numpy(bool) if highlight_col and highlight_col in rows else None
     for yi, (_, r), h in zip(y, rows.iterrows(), hidden):
         if h:
-            ax.text(0.01, yi, "suppressed (n < min_cell)", va="center", color=SUPPRESSED_COLOR,
+            ax.text(0.01, yi, "suppressed (small group)", va="center", color=SUPPRESSED_COLOR,
                     transform=ax.get_yaxis_transform(), fontsize=9)
             continue
         color = PALETTE[3] if hot is not None and hot[len(rows) - 1 - yi] else ACCENT

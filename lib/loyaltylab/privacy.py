@@ -21,15 +21,19 @@ def suppress(
     min_cell: int = DEFAULT_MIN_CELL,
     value_cols: Sequence[str] | None = None,
     hide_counts: bool = False,
+    complementary: bool = True,
 ) -> pd.DataFrame:
     """Mark groups with fewer than ``min_cell`` members as suppressed and blank their statistics.
 
     ``value_cols`` defaults to every numeric column except ``n_col``. With ``hide_counts`` the count
-    itself is blanked too (use it when the count alone would identify someone).
+    itself is blanked too (use it when the count alone would identify someone). With ``complementary``
+    (the default) further groups are hidden when the hidden ones could otherwise be recovered by subtraction
+    from the total (see :func:`complementary_mask`).
     """
     min_cell = check_min_cell(min_cell)
     out = table.copy()
-    small = out[n_col].fillna(0).to_numpy() < min_cell
+    n = out[n_col].fillna(0).to_numpy(dtype="float64")
+    small = complementary_mask(n, min_cell) if complementary else n < min_cell
     if value_cols is None:
         value_cols = [c for c in out.select_dtypes("number").columns if c != n_col]
     for col in value_cols:
@@ -46,3 +50,17 @@ def suppress(
 def visible(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of a suppressed table that may be drawn in a chart."""
     return table.loc[~table["suppressed"]] if "suppressed" in table else table
+
+
+def complementary_mask(n, min_cell: int) -> np.ndarray:
+    """Primary suppression (n < min_cell) plus the smallest further groups until the hidden groups together hold
+    0 or at least ``min_cell`` members — otherwise the total minus the shown groups would reveal them."""
+    n = np.asarray(n, dtype="float64")
+    hidden = n < min_cell
+    total = n[hidden].sum()
+    while 0 < total < min_cell and (~hidden).any():
+        candidates = np.flatnonzero(~hidden)
+        pick = candidates[np.argmin(n[candidates])]
+        hidden[pick] = True
+        total += n[pick]
+    return hidden

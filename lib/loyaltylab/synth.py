@@ -402,6 +402,10 @@ def generate(n_customers: int = 20_000, seed: int = 42) -> CourseWorld:
     r_day = signup_day[r_owner] + np.floor(rng.random(r_owner.size) * tenure[r_owner]).astype(np.int64)
     order = _sorted_by_owner_then_day(r_owner, r_day)
     r_owner, r_day = r_owner[order], r_day[order]
+    # one response per customer per day: a second wave drawn on the same day is not a new wave
+    first_that_day = np.ones(r_owner.size, bool)
+    first_that_day[1:] = (r_owner[1:] != r_owner[:-1]) | (r_day[1:] != r_day[:-1])
+    r_owner, r_day = r_owner[first_that_day], r_day[first_that_day]
     nr = r_owner.size
     # items as (22, responses): each item's column is contiguous
     e_loc = (_vec(EXPECTATION_MEAN, DIMENSION_NAMES)[_DIM_OF_ITEM] + np.array(EXPECTATION_ITEM_OFFSET))[:, None]
