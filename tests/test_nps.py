@@ -1,0 +1,385 @@
+"""loyaltylab.nps: the statistic, its intervals, tables by segment and period, planning, drivers, loading."""
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from loyaltylab import nps, results
+from loyaltylab.errors import DataError
+
+Z95 = 1.959963984540054
+
+
+# --- classification and the statistic --------------------------------------------------------------------------
+
+
+def test_classify_cut_offs():
+    cats = nps.classify(pd.Series([0, 6, 7, 8, 9, 10, np.nan]))
+    assert cats.tolist()[:6] == ["detractor", "detractor", "passive", "passive", "promoter", "promoter"]
+    assert pd.isna(cats.iloc[6])
+
+
+def test_exact_nps_on_hand_counted_data():
+    # promoters: 10, 9, 9, 10 (4); passives: 8, 7 (2); detractors: 6, 0, 3, 5 (4) → (4 − 4) / 10 = 0
+    r = nps.net_promoter_score([10, 9, 9, 8, 7, 6, 0, 3, 10, 5])
+    assert (r.n, r.promoters, r.passives, r.detractors) == (10, 4, 2, 4)
+    assert r.nps == 0.0
+    # 3 promoters, 1 passive, 1 detractor of 5 → 60% − 20% = 40 points
+    r = nps.net_promoter_score([9, 9, 10, 7, 2])
+    assert r.nps == pytest.approx(40.0)
+    assert (r.promoters_pct, r.passives_pct, r.detractors_pct) == pytest.approx((60.0, 20.0, 20.0))
+    # blanks are not responses
+    assert nps.net_promoter_score([9, None, 0, np.nan]).nps == 0.0
+
+
+def test_standard_error_and_normal_interval_by_hand():
+    # p_P = .5, p_D = .2: var = .5 + .2 − .3² = .61; SE = 100·√(.61/100) = 7.8102 points
+    r = nps.from_counts(50, 30, 20)
+    assert r.nps == pytest.approx(30.0)
+    assert r.se == pytest.approx(100 * math.sqrt(0.61 / 100))
+    assert r.se == pytest.approx(7.81025, abs=1e-5)
+    assert (r.ci_low, r.ci_high) == pytest.approx((30 - Z95 * r.se, 30 + Z95 * r.se))
+    # n = 5 (60/20/20): SE = 100·√(.64/5) = 35.777; the interval is clipped to the scale
+    small = nps.from_counts(3, 1, 1)
+    assert small.se == pytest.approx(100 * math.sqrt(0.64 / 5))
+    assert small.ci_high == 100.0 and small.ci_low == pytest.approx(40 - Z95 * small.se)
+
+
+def test_other_interval_methods_are_sensible():
+    for method in ("adjusted", "score"):
+        r = nps.from_counts(50, 30, 20, ci_method=method)
+        assert r.ci_low < r.nps < r.ci_high and r.ci_method == method
+        assert abs((r.ci_high - r.ci_low) - 2 * Z95 * r.se) < 2.0  # close to the Wald width at n = 100
+        sym = nps.from_counts(20, 10, 20, ci_method=method)
+        assert sym.ci_low == pytest.approx(-sym.ci_high, abs=1e-6)
+        all_promoters = nps.from_counts(8, 0, 0, ci_method=method)
+        assert all_promoters.ci_high == 100.0 and all_promoters.ci_low < 100.0  # Wald would give [100, 100]
+    with pytest.raises(ValueError):
+        nps.from_counts(1, 1, 1, ci_method="bootstrap")
+
+
+COVERAGE_MIXES = {"typical": (0.45, 0.35, 0.20), "skewed": (0.80, 0.15, 0.05)}
+
+
+def _coverage(probs, n, method, samples=2000):
+    rng = np.random.default_rng([2026, n, int(probs[0] * 100)])
+    counts = rng.multinomial(n, probs, size=samples)
+    a = nps.nps_arrays(counts[:, 0], counts[:, 1], counts[:, 2], 0.95, method)
+    true = 100 * (probs[0] - probs[2])
+    return float(np.mean((a["ci_low"] <= true) & (true <= a["ci_high"])))
+
+
+def test_interval_coverage_of_the_true_nps():
+    """Coverage of the true NPS by 95% intervals, 2,000 simulated samples per cell (fixed seeds):
+
+    ========  ===  ======  ========  ======
+    mix       n    normal  adjusted  score
+    ========  ===  ======  ========  ======
+    typical   200  0.9455  0.9490    0.9500
+    typical   30   0.9375  0.9525    0.9550
+    skewed    200  0.9375  0.9475    0.9460
+    skewed    30   0.9155  0.9530    0.9560
+    ========  ===  ======  ========  ======
+
+    typical = 45/35/20% (NPS 25), skewed = 80/15/5% (NPS 75). Monte-Carlo SE ≈ 0.005. The Wald interval
+    under-covers with few responses at a skewed mix; the adjusted Wald and the score interval stay near 95%.
+    """
+    for name, probs in COVERAGE_MIXES.items():
+        for n in (200, 30):
+            cov = {m: _coverage(probs, n, m) for m in nps.CI_METHODS}
+            for method in ("adjusted", "score"):
+                assert 0.935 <= cov[method] <= 0.97, (name, n, method, cov)
+            if n == 200:
+                assert 0.93 <= cov["normal"] <= 0.965, (name, n, cov)
+            else:
+                assert 0.90 <= cov["normal"] <= 0.96, (name, n, cov)
+    assert _coverage(COVERAGE_MIXES["skewed"], 30, "normal") < _coverage(COVERAGE_MIXES["skewed"], 30, "adjusted")
+
+
+def test_bad_scores_raise_data_error():
+    for bad, rule in ((11, "between 0 and 10"), (-1, "between 0 and 10"), (7.5, "whole number"), ("abc", "text")):
+        with pytest.raises(DataError) as err:
+            nps.net_promoter_score(pd.Series([9, 8, bad], name="nps"), source="survey.csv")
+        msg = str(err.value)
+        assert "survey.csv" in msg and "'nps'" in msg and rule in msg and "row 4" in msg and "\n" not in msg
+
+
+# --- comparisons and multiple testing ---------------------------------------------------------------------------
+
+
+def test_difference_test_by_hand():
+    a, b = nps.from_counts(50, 30, 20), nps.from_counts(30, 30, 40)  # NPS 30 (var .61), −10 (var .69)
+    d = nps.compare(a, b)
+    se = 100 * math.sqrt(0.61 / 100 + 0.69 / 100)
+    assert d.difference == pytest.approx(40.0)
+    assert d.se == pytest.approx(se)
+    assert d.z == pytest.approx(40 / se)
+    assert d.p_value == pytest.approx(2 * stats.norm.sf(40 / se))
+    assert d.p_value == pytest.approx(0.000451, abs=5e-6)
+    same = nps.compare(nps.from_counts(5, 0, 0), nps.from_counts(7, 0, 0))
+    assert same.p_value == 1.0  # zero variance in both groups and no difference
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh", "bonferroni"])
+def test_corrections_match_statsmodels(method):
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.array([0.001, 0.04, np.nan, 0.03, 0.2, 0.0101, 0.5])
+    adjusted, reject = nps.adjust_pvalues(p, method, alpha=0.05)
+    ok = np.isfinite(p)
+    expected = multipletests(p[ok], alpha=0.05, method=method)[1]
+    assert np.allclose(adjusted[ok], expected)
+    assert np.isnan(adjusted[2]) and not reject[2]
+    assert (reject[ok] == (expected < 0.05)).all()
+    assert np.array_equal(nps.adjust_pvalues(p, None)[0], p, equal_nan=True)
+
+
+def test_segment_vs_rest_controls_family_wise_error():
+    """Under the null (every segment has the same mix) Holm keeps the chance of any false flag near 5%."""
+    rng = np.random.default_rng(5)
+    false_alarms = 0
+    reps = 300
+    for _ in range(reps):
+        scores = rng.choice([10, 8, 3], size=800, p=[0.4, 0.35, 0.25])
+        frame = pd.DataFrame({"nps": scores, "seg": np.repeat(list("abcd"), 200)})
+        false_alarms += bool(nps.by_segment(frame, "seg")["significant"].any())
+    assert false_alarms / reps <= 0.09
+
+
+def test_segment_table_flags_a_real_difference():
+    frame = pd.DataFrame({
+        "nps": [10] * 80 + [3] * 20 + [10] * 30 + [3] * 70 + [8] * 100,
+        "seg": ["high"] * 100 + ["low"] * 100 + ["mid"] * 100,
+    })
+    t = nps.by_segment(frame, "seg").set_index("value")
+    assert t.loc["high", "nps"] == pytest.approx(60.0) and t.loc["low", "nps"] == pytest.approx(-40.0)
+    assert t.loc["high", "significant"] and t.loc["low", "significant"]
+    # rest of "high": 30 promoters, 100 passives, 70 detractors → NPS −20
+    assert t.loc["high", "diff_vs_rest"] == pytest.approx(80.0)
+    assert (t["p_adjusted"] >= t["p_value"]).all()
+
+
+# --- suppression ------------------------------------------------------------------------------------------------
+
+
+def _frame_with_groups(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    groups = np.repeat([f"g{i}" for i in range(len(sizes))], sizes)
+    return pd.DataFrame({"nps": rng.integers(0, 11, len(groups)), "grp": groups})
+
+
+def test_suppression_never_shows_a_small_group():
+    rng = np.random.default_rng(42)
+    for trial in range(200):
+        min_cell = int(rng.integers(2, 12))
+        sizes = rng.integers(1, 40, size=int(rng.integers(2, 8)))
+        table = nps.by_segment(_frame_with_groups(sizes, trial), "grp", min_cell=min_cell)
+        small = table["n"] < min_cell
+        assert table.loc[small, "suppressed"].all()
+        hidden = table[table["suppressed"]]
+        stats_cols = ["nps", "se", "ci_low", "ci_high", "promoters_pct", "passives_pct", "detractors_pct",
+                      "diff_vs_rest", "p_value", "p_adjusted"]
+        assert hidden[stats_cols].isna().all().all()
+        assert not hidden["significant"].any()
+        # complementary suppression: the hidden groups together are 0 or ≥ min_cell (no recovery by subtraction)
+        total_hidden = hidden["n"].sum()
+        assert total_hidden == 0 or total_hidden >= min_cell or len(hidden) == len(table)
+
+
+def test_single_small_group_gets_a_complementary_partner():
+    table = nps.by_segment(_frame_with_groups([3, 40, 50, 60]), "grp", min_cell=5).set_index("value")
+    assert table.loc["g0", "suppressed"] and table.loc["g1", "suppressed"]  # g1: smallest other group
+    assert not table.loc["g2", "suppressed"] and not table.loc["g3", "suppressed"]
+
+
+def test_overall_suppressed_below_min_cell():
+    r = nps.from_counts(2, 1, 0, min_cell=5)
+    assert r.suppressed and math.isnan(r.nps) and r.promoters == 0
+
+
+def test_missing_segment_values_are_their_own_group():
+    frame = pd.DataFrame({"nps": [9] * 10 + [2] * 10, "seg": ["a"] * 10 + [None] * 10})
+    t = nps.by_segment(frame, "seg")
+    assert set(t["value"]) == {"a", nps.MISSING_LABEL}
+
+
+# --- trend ------------------------------------------------------------------------------------------------------
+
+
+def test_trend_periods_gaps_and_flags():
+    dates = (["2025-01-15"] * 100 + ["2025-02-10"] * 100 + ["2025-08-01"] * 100)
+    scores = [10] * 90 + [2] * 10 + [10] * 88 + [2] * 12 + [10] * 30 + [2] * 70
+    frame = pd.DataFrame({"nps": scores, "date": pd.to_datetime(dates)})
+    q = nps.trend(frame, period="Q")
+    assert q["period"].tolist() == ["2025Q1", "2025Q2", "2025Q3"]
+    assert q["n"].tolist() == [200, 0, 100]
+    assert q.loc[1, "suppressed"] and math.isnan(q.loc[1, "nps"])
+    assert math.isnan(q.loc[2, "change"])  # the previous quarter is empty: no comparison
+    m = nps.trend(frame, period="M")
+    assert m["period"].tolist()[:3] == ["2025-01", "2025-02", "2025-03"] and len(m) == 8
+    assert m.loc[0, "nps"] == pytest.approx(80.0) and m.loc[1, "nps"] == pytest.approx(76.0)
+    assert not m.loc[1, "change_significant"]  # 80 → 76 with n = 100: noise
+    contiguous = frame.assign(date=pd.to_datetime(["2025-01-15"] * 100 + ["2025-04-10"] * 100 + ["2025-07-01"] * 100))
+    t = nps.trend(contiguous, period="Q")
+    assert t["change_significant"].tolist() == [False, False, True]  # 76 → −40 is real
+    assert t.loc[2, "change"] == pytest.approx(-40.0 - 76.0)
+    with pytest.raises(ValueError):
+        nps.trend(frame, period="fortnight")
+
+
+# --- sample size ------------------------------------------------------------------------------------------------
+
+
+def test_sample_size_by_hand():
+    # z² · (p + d − (p − d)²) · 100² / m² = 3.8415 · 0.61 · 10000 / 25 = 937.3 → 938
+    assert nps.sample_size(5, 50, 20) == 938
+    assert nps.sample_size(5, 50, 50) == 1537  # worst case: variance 1 → 3.8415 · 10000 / 25
+    assert nps.sample_size(10, 50, 20) == math.ceil(Z95**2 * 0.61 * 1e4 / 100)
+    assert nps.margin_of_error(938, 50, 20) <= 5 < nps.margin_of_error(937, 50, 20)
+    table = nps.sample_size_table((3, 5), {"a": (50, 20)})
+    assert table["a"].tolist() == [nps.sample_size(3, 50, 20), 938]
+    with pytest.raises(ValueError):
+        nps.sample_size(5, 70, 40)
+
+
+# --- clustered responses ----------------------------------------------------------------------------------------
+
+
+def test_design_effect_for_repeated_answers():
+    rng = np.random.default_rng(3)
+    once = rng.choice([10, 8, 3], size=600, p=[0.4, 0.35, 0.25])
+    frame = pd.DataFrame({"nps": np.r_[once, once], "cid": np.r_[np.arange(600), np.arange(600)]})
+    r = nps.overall(frame, cluster_col="cid", min_cell=None)
+    assert r.deff == pytest.approx(2.0, rel=0.01)  # every answer given twice: half the information
+    plain = nps.overall(frame, min_cell=None)
+    assert r.se == pytest.approx(plain.se * math.sqrt(r.deff))
+    single = nps.overall(frame.iloc[:600], cluster_col="cid", min_cell=None)
+    assert single.deff == pytest.approx(1.0, abs=0.01)
+
+
+# --- promoters vs detractors on SERVQUAL dimensions -------------------------------------------------------------
+
+
+def _servqual_frame(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    quality = rng.normal(size=n)
+    items = {f"P{i}": np.clip(np.round(4 + quality + rng.normal(0, 0.8, n)), 1, 7) for i in range(1, 23)}
+    score = np.clip(np.round(7 + 2 * quality + rng.normal(0, 1, n)), 0, 10)
+    return pd.DataFrame({"nps": score, **items})
+
+
+def test_dimension_comparison_matches_direct_computation():
+    frame = _servqual_frame()
+    comp = nps.compare_dimensions(frame)
+    cats = nps.classify(frame["nps"])
+    rel = frame[[f"P{i}" for i in range(5, 10)]].mean(axis=1)
+    pro, det = rel[cats == "promoter"], rel[cats == "detractor"]
+    row = comp.effects.set_index("dimension").loc["reliability"]
+    assert row["mean_promoters"] == pytest.approx(pro.mean()) and row["mean_detractors"] == pytest.approx(det.mean())
+    pooled = math.sqrt(((len(pro) - 1) * pro.var() + (len(det) - 1) * det.var()) / (len(pro) + len(det) - 2))
+    assert row["cohens_d"] == pytest.approx((pro.mean() - det.mean()) / pooled)
+    assert row["p_value"] == pytest.approx(stats.ttest_ind(pro, det, equal_var=False).pvalue)
+    means = comp.means.set_index(["dimension", "category"])
+    assert means.loc[("reliability", "promoter"), "sd"] == pytest.approx(pro.std())
+    assert (comp.effects["cohens_d"] > 0.5).all()
+
+
+def test_promoter_model_odds_ratios():
+    model = nps.promoter_model(_servqual_frame(1500))
+    assert list(model.table["dimension"]) == ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+    assert (model.table["ci_low"] < model.table["odds_ratio"]).all()
+    assert model.table["odds_ratio"].prod() > 1  # jointly, better perceptions make promoters
+    tiny = nps.promoter_model(_servqual_frame(30))
+    assert tiny.table.empty and tiny.note
+
+
+# --- the course data --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def course(small_course_dir):
+    data = nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", cluster_col="customer_id")
+    return data, nps.analyze(data)
+
+
+def test_course_nps_close_to_truth(course):
+    data, report = course
+    truth = data.truth
+    o = report.overall
+    # This fixture's world (seed 11) is an unlucky draw: z = (estimate − truth) / SE ≈ −2.9. Across 24 seeds of
+    # 3,000 customers the cluster-robust z had mean −0.02 and SD 1.05, i.e. the SE is calibrated.
+    assert abs(o.nps - truth["nps"]["overall"]) < 3 * o.se
+    premium = report.segments["segment"].set_index("value").loc["Premium"]
+    assert abs(premium["nps"] - truth["nps"]["by_segment"]["segment"]["Premium"]) < 3 * premium["se"]
+    assert report.segments["segment"].set_index("value").loc["Premium", "significant"]
+    assert o.deff > 1.2  # customers answer 1–3 times
+    assert report.truth is not None and len(report.truth) == 1 + 3 + 5 + 4
+    row = report.truth.iloc[0]
+    assert row["covered"] == (row["ci_low"] <= row["true"] <= row["ci_high"])
+
+
+def test_course_results_json_is_complete_and_deterministic(course, small_course_dir):
+    data, report = course
+    res = nps.to_results(report)
+    for key in ("n", "dropped_rows", "nps", "ci_low", "ci_high", "ci_method", "promoters_pct", "passives_pct",
+                "detractors_pct", "by_segment", "trend", "themes", "headline", "inputs"):
+        assert key in res
+    assert set(res["by_segment"]) == {"segment", "region", "channel"}
+    for row in res["by_segment"]["region"]:
+        assert {"value", "n", "nps", "ci_low", "ci_high", "suppressed", "p_value", "significant"} <= set(row)
+    assert {"period", "n", "nps", "ci_low", "ci_high", "suppressed", "change_significant"} <= set(res["trend"][0])
+    assert {"theme", "n", "share_promoters", "share_detractors"} <= set(res["themes"][0])
+    assert res["headline"]["Responses"] == res["n"]
+    again = nps.to_results(nps.analyze(nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv",
+                                                cluster_col="customer_id")))
+    assert results.dumps(res) == results.dumps(again)
+
+
+def test_key_findings_are_sentences(course):
+    _, report = course
+    lines = nps.key_findings(report)
+    assert lines[0].startswith("NPS is") and any("True NPS" in line for line in lines)
+
+
+def test_blank_scores_are_dropped_and_counted(small_course_dir, tmp_path):
+    survey = pd.read_csv(small_course_dir / "survey.csv", dtype=str, keep_default_na=False)
+    survey.loc[[0, 5, 9], "nps"] = ""
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    data = nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv")
+    assert data.dropped_rows == 3 and len(data.frame) == len(survey) - 3
+
+
+def test_filters_apply_after_the_join(small_course_dir):
+    data = nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", filters={"region": "North"})
+    assert set(data.frame["region"]) == {"North"}
+    report = nps.analyze(data)
+    assert report.truth is not None and report.truth["value"].tolist() == ["region = North"]
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [("11", "must be between 0 and 10"), ("7.5", "must be a whole number"), ("abc", "not a number")],
+)
+def test_bad_survey_scores_give_one_line_errors(small_course_dir, tmp_path, value, rule):
+    survey = pd.read_csv(small_course_dir / "survey.csv", dtype=str, keep_default_na=False)
+    survey.loc[3, "nps"] = value
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    with pytest.raises(DataError) as err:
+        nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv")
+    msg = str(err.value)
+    assert "survey.csv" in msg and "'nps'" in msg and rule in msg and "row 5" in msg and "\n" not in msg
+
+
+def test_missing_named_columns_give_data_errors(small_course_dir, tmp_path):
+    with pytest.raises(DataError, match="'ltr'.*missing"):
+        nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", score_col="ltr")
+    with pytest.raises(DataError, match="'tier'"):
+        nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["tier"])
+    shutil.copy(small_course_dir / "survey.csv", tmp_path / "survey.csv")
+    with pytest.raises(DataError, match="customers"):
+        nps.load(tmp_path / "survey.csv", None)  # segment columns need a customers file

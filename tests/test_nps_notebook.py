@@ -1,0 +1,110 @@
+"""notebooks/01_nps.ipynb executed with papermill on the small course world."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import papermill as pm
+import pytest
+
+from loyaltylab import nps
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "01_nps.ipynb"
+SCRIPT = "<script>alert(1)</script>"
+
+pytestmark = pytest.mark.notebook
+
+
+def run(survey: Path, customers: Path, out: Path, **params) -> dict:
+    """Execute the notebook (static view) into ``out``; return its results.json."""
+    parameters = {"survey_path": str(survey), "customers_path": str(customers), "interactive": False,
+                  "output_dir": str(out / "report"), **params}
+    pm.execute_notebook(NOTEBOOK, out / "executed.ipynb", parameters=parameters, kernel_name="python3",
+                        cwd=str(ROOT), progress_bar=False)
+    return json.loads((out / "report" / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def executed(small_course_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("nps_nb")
+    return out, run(small_course_dir / "survey.csv", small_course_dir / "customers.csv", out)
+
+
+def test_committed_without_outputs_and_with_parameters_cell():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert nb.cells[0].cell_type == "markdown" and "parameters" in nb.cells[1].metadata.get("tags", [])
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for name in ("survey_path", "customers_path", "score_col", "segment_cols", "date_col", "period", "comment_col",
+                 "min_cell", "confidence", "interactive", "output_dir", "filters"):
+        assert f"{name} =" in nb.cells[1].source
+
+
+def test_results_json(executed, small_course_dir):
+    _, res = executed
+    for key in ("n", "dropped_rows", "nps", "ci_low", "ci_high", "ci_method", "promoters_pct", "passives_pct",
+                "detractors_pct", "by_segment", "trend", "themes", "headline", "inputs"):
+        assert key in res, key
+    assert res["dropped_rows"] == 0 and res["ci_method"] == "normal"
+    assert res["ci_low"] < res["nps"] < res["ci_high"]
+    assert res["promoters_pct"] + res["passives_pct"] + res["detractors_pct"] == pytest.approx(100)
+    for column in ("segment", "region", "channel"):
+        for row in res["by_segment"][column]:
+            assert {"value", "n", "nps", "ci_low", "ci_high", "suppressed", "p_value", "significant"} <= set(row)
+    assert {"period", "n", "nps", "ci_low", "ci_high", "suppressed", "change_significant"} <= set(res["trend"][0])
+    assert {"theme", "n", "share_promoters", "share_detractors"} <= set(res["themes"][0])
+    assert res["headline"]["NPS"] == round(res["nps"], 1) and res["headline"]["Responses"] == res["n"]
+    assert res["inputs"]["survey"].endswith("survey.csv")
+    assert len(res["truth"]) == 13  # estimated vs true: overall + 3 + 5 + 4 segments
+    library = nps.overall(nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv").frame)
+    assert res["n"] == library.n and res["nps"] == pytest.approx(library.nps)
+
+
+def test_no_customer_ids_in_the_report(executed):
+    out, _ = executed
+    text = (out / "executed.ipynb").read_text(encoding="utf-8")
+    outputs = [o for c in nbformat.reads(text, as_version=4).cells if c.cell_type == "code" for o in c.outputs]
+    # text only: base64 PNG data can contain any letters
+    shown = [o.get("text", "") for o in outputs] + [
+        v for o in outputs for k, v in o.get("data", {}).items() if not k.startswith("image/")
+    ]
+    assert not re.search(r"C\d{7}", json.dumps(shown))
+
+
+def test_gbk_copy_gives_the_same_results(executed, small_course_dir, tmp_path):
+    _, res = executed
+    data = tmp_path / "gbk"
+    data.mkdir()
+    text = (small_course_dir / "survey.csv").read_text(encoding="utf-8")
+    (data / "survey.csv").write_bytes(text.encode("gb18030"))
+    for name in ("customers.csv", "truth.json"):
+        shutil.copy(small_course_dir / name, data / name)
+    again = run(data / "survey.csv", data / "customers.csv", tmp_path)
+    res, again = dict(res), dict(again)
+    assert res.pop("inputs") != again.pop("inputs")
+    assert json.dumps(res, sort_keys=True) == json.dumps(again, sort_keys=True)
+
+
+def test_comments_are_escaped_in_the_html_report(small_course_dir, tmp_path):
+    from nbconvert import HTMLExporter
+
+    survey = pd.read_csv(small_course_dir / "survey.csv", dtype=str, keep_default_na=False)
+    commented = survey["comment"] != ""
+    survey.loc[commented, "comment"] = f"{SCRIPT} The bill was wrong again and nobody fixed it."
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    run(tmp_path / "survey.csv", small_course_dir / "customers.csv", tmp_path)
+    html, _ = HTMLExporter().from_filename(str(tmp_path / "executed.ipynb"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, as text
+    assert SCRIPT not in html
+
+
+def test_missing_score_column_is_a_data_error(small_course_dir, tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        run(small_course_dir / "survey.csv", small_course_dir / "customers.csv", tmp_path, score_col="likelihood")
+    assert "DataError" in str(err.value) and "likelihood" in str(err.value)
