@@ -509,3 +509,13 @@ def test_course_coverage_over_seeds():
     assert total == 40
     assert covered >= 34, f"coverage {covered}/{total}"
     assert min(aucs) > 0.55 and np.mean(lifts) > 1.4
+
+
+def test_a_population_below_min_cell_is_refused():
+    from loyaltylab.errors import DataError
+
+    tiny = pd.DataFrame({"customer_id": list("abc"), "tenure_days": [10, 20, 30], "churned": [1, 0, 1],
+                         "provider_proactive": [1, 2, 3]})
+    with pytest.raises(DataError, match="fewer than min_cell=5"):
+        churn.analyze(tiny, covariates=["provider_proactive"], segment_col=None, revenue_col=None,
+                      acquisition_cost_col=None, signup_col=None, churn_date_col=None, min_cell=5)

@@ -73,3 +73,20 @@ def test_overview_notebook_runs_and_writes_results(small_course_dir, tmp_path):
     assert set(res) >= {"rows", "missing", "date_ranges", "headline", "inputs", "warnings"}
     assert res["rows"]["customers"] == len(pd.read_csv(small_course_dir / "customers.csv"))
     assert res["date_ranges"]["survey"]["first"] <= res["date_ranges"]["survey"]["last"]
+
+
+def test_a_filter_leaving_fewer_than_min_cell_customers_is_refused(small_course_dir):
+    from loyaltylab.errors import DataError
+
+    customers = pd.read_csv(small_course_dir / "customers.csv")
+    few = customers["customer_id"].iloc[:3].tolist()
+    with pytest.raises(DataError, match="fewer than min_cell=5"):
+        overview.build({t: small_course_dir / f"{t}.csv" for t in TABLES}, filters={"customer_id": few})
+
+
+def test_own_survey_is_not_mixed_with_course_tables(small_course_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("LOYALTYLAB_DATA", str(tmp_path / "nowhere"))  # the course data must not be touched
+    ov = overview.build({"customers": None, "survey": small_course_dir / "survey.csv",
+                         "transactions": None, "incidents": None})
+    assert list(ov.tables) == ["survey"]
+    assert not any("not in the customers table" in w for w in ov.warnings)

@@ -1330,6 +1330,7 @@ def analyze(
     min_cell = privacy.check_min_cell(min_cell)
     if not (isinstance(horizon, (int, float)) and horizon > 0):
         raise DataError(PARAMETERS, "horizon", f"must be a positive number of {time_unit}, got {horizon!r}")
+    privacy.require_group_size(len(df), min_cell, source=source, what="customers")
     reference = (truth or {}).get("churn", {}).get("reference_levels") if truth else None
     sd = prepare(df, duration_col=duration_col, event_col=event_col, event_value=event_value, signup_col=signup_col,
                  churn_date_col=churn_date_col, snapshot_date=snapshot_date, covariates=covariates,
@@ -1453,6 +1454,8 @@ def results_dict(ca: ChurnAnalysis, *, inputs: Mapping[str, str], sbg_fits=None,
             "Backtest AUC": bt.auc if bt else None,
             "Expected churners": ca.warning.expected_churners,
         },
+        "headline_order": ["Customers", "Churned", "Median lifetime", "Expected churners", "C-index (test)",
+                           "Backtest AUC"],
         "inputs": dict(inputs),
     }
     return res

@@ -30,13 +30,22 @@ def load_tables(
     table_paths: Mapping[str, str | Path | None],
     snapshot_date: str | None = None,
     filters: Mapping[str, object] | None = None,
+    columns: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Read and validate each table (None → the course data); ``filters`` apply to the customers table and
-    follow to the other tables through ``customer_id``."""
+    """Read and validate each table; ``filters`` apply to the customers table and follow to the other tables
+    through ``customer_id``.
+
+    When every path is None the course data is read. When some are given, the ones left None are skipped —
+    a user's own survey is never mixed with the course world's customers.
+    """
     tables, inputs = {}, {}
+    use_course = all(p is None or str(p) == "" for p in table_paths.values())
     for table, given in table_paths.items():
+        if not use_course and (given is None or str(given) == ""):
+            continue
         path = paths.resolve_input(given, table)
-        tables[table] = io.read_table(path, table, snapshot_date=snapshot_date)
+        mapping = dict((columns or {}).get(table) or {})
+        tables[table] = io.read_table(path, table, columns=mapping or None, snapshot_date=snapshot_date)
         inputs[table] = paths.display_path(path)
     if filters and "customers" in tables:
         customers = io.apply_filters(tables["customers"], dict(filters), source=inputs["customers"])
@@ -103,7 +112,8 @@ def quality_warnings(tables: Mapping[str, pd.DataFrame], min_cell: int) -> list[
         items = [c for c in PERCEPTION_ITEMS if c in survey]
         if items:
             answered = survey[items].dropna()
-            straight = (answered.nunique(axis=1) == 1).sum()
+            values = answered.to_numpy()
+            straight = int((values.max(axis=1) == values.min(axis=1)).sum()) if len(values) else 0
             if straight:
                 warnings.append(
                     f"{straight:,} responses give the same answer to all {len(items)} perception items "
@@ -143,9 +153,15 @@ def build(
     segment_cols: Sequence[str] = ("segment", "channel", "region"),
     snapshot_date: str | None = None,
     filters: Mapping[str, object] | None = None,
+    columns: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Overview:
+    """Load, validate and summarise the tables; ``columns`` maps a user's names per table, e.g.
+    ``{"customers": {"customerID": "customer_id"}}``."""
     min_cell = privacy.check_min_cell(min_cell)
-    tables, inputs = load_tables(table_paths, snapshot_date=snapshot_date, filters=filters)
+    tables, inputs = load_tables(table_paths, snapshot_date=snapshot_date, filters=filters, columns=columns)
+    if filters and "customers" in tables:
+        privacy.require_group_size(len(tables["customers"]), min_cell, source=inputs["customers"],
+                                   what="customers", filters=dict(filters))
     customers = tables.get("customers", pd.DataFrame())
     return Overview(
         tables=tables,
@@ -197,6 +213,7 @@ def results_dict(ov: Overview) -> dict:
             "Incidents": rows.get("incidents"),
             "Warnings": len(ov.warnings),
         },
+        "headline_order": ["Customers", "Responses", "Incidents", "Warnings"],
     }
 
 

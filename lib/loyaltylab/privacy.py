@@ -64,3 +64,17 @@ def complementary_mask(n, min_cell: int) -> np.ndarray:
         hidden[pick] = True
         total += n[pick]
     return hidden
+
+
+def require_group_size(n: int, min_cell: int, *, source: str | None = None, what: str = "rows", filters=None) -> None:
+    """A whole report on fewer than ``min_cell`` people would identify them: refuse it with a DataError.
+
+    Call it after ``filters`` (a fan-out job on a tiny region, say) are applied.
+    """
+    from loyaltylab.errors import DataError
+
+    min_cell = check_min_cell(min_cell)
+    if n < min_cell:
+        scope = f" matching filters {filters}" if filters else ""
+        raise DataError(source, None, f"only {n} {what}{scope}: fewer than min_cell={min_cell}, so the whole report "
+                        "is suppressed to protect anonymity")
