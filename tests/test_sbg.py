@@ -132,3 +132,13 @@ def test_read_cohort_table_long_and_wide(tmp_path):
     pd.DataFrame({"period": [0, 1, 3], "survivors": [100, 90, 80]}).to_csv(gap, index=False)
     with pytest.raises(DataError, match="without gaps"):
         sbg.read_cohort_table(gap)
+
+
+def test_shipped_example_table_reproduces_the_published_estimates():
+    """data/examples/fader_hardie_2007_retention.csv is the paper's worked example, for teaching."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "examples" / "fader_hardie_2007_retention.csv"
+    fits = {f.cohort: f for f in sbg.fit_cohorts(sbg.read_cohort_table(path), source=str(path))}
+    assert (round(fits["high_end"].alpha, 3), round(fits["high_end"].beta, 3)) == (0.668, 3.806)
+    assert (round(fits["regular"].alpha, 3), round(fits["regular"].beta, 3)) == (0.704, 1.182)
