@@ -59,7 +59,7 @@ def test_other_interval_methods_are_sensible():
         assert sym.ci_low == pytest.approx(-sym.ci_high, abs=1e-6)
         all_promoters = nps.from_counts(8, 0, 0, ci_method=method)
         assert all_promoters.ci_high == 100.0 and all_promoters.ci_low < 100.0  # Wald would give [100, 100]
-    with pytest.raises(ValueError):
+    with pytest.raises(DataError, match="ci_method = 'bootstrap'"):
         nps.from_counts(1, 1, 1, ci_method="bootstrap")
 
 
@@ -179,15 +179,18 @@ def test_suppression_never_shows_a_small_group():
         min_cell = int(rng.integers(2, 12))
         sizes = rng.integers(1, 40, size=int(rng.integers(2, 8)))
         table = nps.by_segment(_frame_with_groups(sizes, trial), "grp", min_cell=min_cell)
-        small = table["n"] < min_cell
+        true_n = np.array([sizes[int(v[1:])] for v in table["value"]])  # sizes from the data, not the table
+        small = true_n < min_cell
         assert table.loc[small, "suppressed"].all()
         hidden = table[table["suppressed"]]
-        stats_cols = ["nps", "se", "ci_low", "ci_high", "promoters_pct", "passives_pct", "detractors_pct",
+        stats_cols = ["n", "nps", "se", "ci_low", "ci_high", "promoters_pct", "passives_pct", "detractors_pct",
                       "diff_vs_rest", "p_value", "p_adjusted"]
-        assert hidden[stats_cols].isna().all().all()
+        assert hidden[stats_cols].isna().all().all()  # the count of a suppressed group is hidden too
         assert not hidden["significant"].any()
+        shown = ~table["suppressed"].to_numpy()
+        assert (table.loc[shown, "n"].to_numpy() == true_n[shown]).all()
         # complementary suppression: the hidden groups together are 0 or ≥ min_cell (no recovery by subtraction)
-        total_hidden = hidden["n"].sum()
+        total_hidden = true_n[~shown].sum()
         assert total_hidden == 0 or total_hidden >= min_cell or len(hidden) == len(table)
 
 
@@ -195,6 +198,73 @@ def test_single_small_group_gets_a_complementary_partner():
     table = nps.by_segment(_frame_with_groups([3, 40, 50, 60]), "grp", min_cell=5).set_index("value")
     assert table.loc["g0", "suppressed"] and table.loc["g1", "suppressed"]  # g1: smallest other group
     assert not table.loc["g2", "suppressed"] and not table.loc["g3", "suppressed"]
+
+
+def test_suppressed_counts_are_not_published():
+    frame = _frame_with_groups([3, 40, 50, 60])
+    table = nps.by_segment(frame, "grp", min_cell=5)
+    hidden = table[table["suppressed"]]
+    assert set(hidden["value"]) == {"g0", "g1"} and hidden["n"].isna().all()
+    assert table["value"].tolist()[-2:] == ["g0", "g1"]  # suppressed rows last, not ordered by their hidden size
+    shown = nps.view(table, "segment")
+    assert shown.loc[shown["Segment"] == "g0", "n"].tolist() == ["suppressed"]
+    fig = nps.plot_segments({"grp": table})
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "g0" in labels and not any("n=3" in lab or "n=40" in lab for lab in labels)
+    assert any(lab == "g3 (n=60)" for lab in labels)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    # trend: a period with 3 responses hides its count; an empty period (identifies nobody) keeps 0
+    dates = ["2025-01-15"] * 100 + ["2025-02-10"] * 3 + ["2025-08-01"] * 100 + ["2025-10-01"] * 100
+    t = nps.trend(pd.DataFrame({"nps": np.arange(303) % 11, "date": pd.to_datetime(dates)}), period="Q", min_cell=5)
+    assert t["period"].tolist() == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    assert t["n"].tolist()[1:] == [0, 100, 100] and t["suppressed"].tolist() == [False, True, False, False]
+    t = nps.trend(pd.DataFrame({"nps": np.arange(303) % 11, "date": pd.to_datetime(dates)}), period="M", min_cell=5)
+    feb = t.set_index("period").loc["2025-02"]
+    assert feb["suppressed"] and pd.isna(feb["n"])
+    rows = results.to_jsonable(nps._records(table, ["value", "n", "nps", "suppressed"]))
+    assert [r for r in rows if r["value"] == "g0"] == [{"value": "g0", "n": None, "nps": None, "suppressed": True}]
+
+
+def test_two_level_column_is_one_test_not_two():
+    # 60 vs 40 promoters of 100 each, rest detractors: NPS 20 vs −20, z ≈ 2.89, p ≈ 0.0039 — once, not Holm ×2
+    frame = pd.DataFrame({"nps": [10] * 60 + [0] * 40 + [10] * 40 + [0] * 60,
+                          "language": ["zh"] * 100 + ["en"] * 100})
+    t = nps.by_segment(frame, "language").set_index("value")
+    assert t.loc["zh", "p_value"] == pytest.approx(t.loc["en", "p_value"])
+    assert t["p_adjusted"].tolist() == pytest.approx(t["p_value"].tolist())
+    # a p-value between α/2 and α is significant (Holm over two copies of one test would double it)
+    frame = pd.DataFrame({"nps": [10] * 57 + [0] * 43 + [10] * 43 + [0] * 57, "language": ["zh"] * 100 + ["en"] * 100})
+    t = nps.by_segment(frame, "language")
+    assert 0.025 < t["p_value"].iloc[0] < 0.05 and t["significant"].all()
+    # with three groups the family still has three tests
+    three = pd.DataFrame({"nps": [10] * 57 + [0] * 43 + [10] * 43 + [0] * 57 + [8] * 100,
+                          "seg": ["a"] * 100 + ["b"] * 100 + ["c"] * 100})
+    t3 = nps.by_segment(three, "seg")
+    assert (t3["p_adjusted"] > t3["p_value"]).any()
+
+
+def test_distribution_never_shows_a_small_score():
+    # 0 ×20, 1 ×2 (small), 3 ×15, 6 ×25 | 7 ×30, 8 ×3 (small) | 9 ×4 (small), 10 ×40; 2, 4, 5: nobody
+    frame = pd.DataFrame({"nps": [0] * 20 + [1] * 2 + [3] * 15 + [6] * 25 + [7] * 30 + [8] * 3 + [9] * 4 + [10] * 40})
+    dist = nps.distribution(frame, min_cell=5).set_index("score")
+    assert dist.loc[[1, 8, 9], "suppressed"].all() and dist.loc[[1, 8, 9], "n"].isna().all()
+    # complementary within a category (category totals are published): the smallest other score of each goes too
+    assert dist.loc[[3, 7, 10], "suppressed"].all() and dist.loc[[3, 7, 10], "pct"].isna().all()
+    assert dist.loc[[0, 6], "n"].tolist() == [20, 25] and not dist.loc[[0, 6], "suppressed"].any()
+    assert dist.loc[[2, 4, 5], "n"].tolist() == [0] * 3 and not dist.loc[[2, 4, 5], "suppressed"].any()
+    for cat in ("detractor", "passive", "promoter"):
+        hidden = dist[(dist["category"] == cat) & dist["suppressed"]].index
+        true = frame["nps"].isin(hidden).sum()
+        assert true == 0 or true >= 5
+    ax = nps.plot_distribution(dist.reset_index())
+    heights = sorted(patch.get_height() for patch in ax.patches if patch.get_height() > 0)
+    assert heights == [20, 25]  # only the visible scores are drawn
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+    assert nps.distribution(frame)["n"].tolist()[:2] == [20, 2]  # without min_cell: the plain counts
 
 
 def test_overall_suppressed_below_min_cell():
@@ -228,7 +298,7 @@ def test_trend_periods_gaps_and_flags():
     t = nps.trend(contiguous, period="Q")
     assert t["change_significant"].tolist() == [False, False, True]  # 76 → −40 is real
     assert t.loc[2, "change"] == pytest.approx(-40.0 - 76.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(DataError, match="period = 'fortnight'"):
         nps.trend(frame, period="fortnight")
 
 
@@ -298,6 +368,52 @@ def test_promoter_model_odds_ratios():
     assert tiny.table.empty and tiny.note
 
 
+def _tripled(frame):
+    """Every response given three times by the same customer."""
+    once = frame.assign(cid=np.arange(len(frame)))
+    return pd.concat([once] * 3, ignore_index=True)
+
+
+def test_clustered_dimension_comparison_on_repeated_answers():
+    """Clustered on 3×-repeated answers ≈ unclustered on the answers given once (not √3 too narrow)."""
+    once = _servqual_frame(500, seed=4)
+    noise = np.random.default_rng(9).normal(0, 4, (len(once), 22)).round()
+    items = [f"P{i}" for i in range(1, 23)]
+    once[items] = np.clip(once[items].to_numpy() + noise, 1, 7)  # moderate effects (d ≈ 0.8–1), p not ~0
+    plain = nps.compare_dimensions(once)
+    naive = nps.compare_dimensions(_tripled(once))
+    clustered = nps.compare_dimensions(_tripled(once), cluster_col="cid")
+    a, b, c = (x.effects.set_index("dimension") for x in (plain, clustered, naive))
+    assert b["cohens_d"].to_numpy() == pytest.approx(a["cohens_d"].to_numpy(), rel=5e-3)  # SDs: n−1 vs 3n−1
+    assert b["se_difference"].to_numpy() == pytest.approx(a["se_difference"].to_numpy(), rel=0.01)
+    assert c["se_difference"].to_numpy() == pytest.approx(a["se_difference"].to_numpy() / math.sqrt(3), rel=0.01)
+    width = (a["d_ci_high"] - a["d_ci_low"]).to_numpy()
+    assert (b["d_ci_high"] - b["d_ci_low"]).to_numpy() == pytest.approx(width, rel=0.01)
+    assert (c["d_ci_high"] - c["d_ci_low"]).to_numpy() == pytest.approx(width / math.sqrt(3), rel=0.01)
+    assert b["deff"].to_numpy() == pytest.approx(3.0, rel=0.02)
+    # the tests agree too (as z-equivalents: the p-values are tiny)
+    z_a, z_b = stats.norm.isf(a["p_value"].to_numpy() / 2), stats.norm.isf(b["p_value"].to_numpy() / 2)
+    assert z_b == pytest.approx(z_a, rel=0.02)
+    ma, mb = (x.means.set_index(["dimension", "category"]) for x in (plain, clustered))
+    assert (mb["ci_high"] - mb["ci_low"]).to_numpy() == pytest.approx((ma["ci_high"] - ma["ci_low"]).to_numpy(),
+                                                                       rel=0.01)
+    assert clustered.cluster_col == "cid"
+
+
+def test_clustered_promoter_model_on_repeated_answers():
+    once = _servqual_frame(1500, seed=2)
+    plain = nps.promoter_model(once)
+    robust_once = nps.promoter_model(once.assign(cid=np.arange(len(once))), cluster_col="cid")
+    clustered = nps.promoter_model(_tripled(once), cluster_col="cid")
+    naive = nps.promoter_model(_tripled(once))
+    assert clustered.table["odds_ratio"].to_numpy() == pytest.approx(plain.table["odds_ratio"].to_numpy(), rel=1e-6)
+    # clustered SEs on the tripled data: those of the answers given once (sandwich form), not 1/√3 of them
+    assert clustered.table["se"].to_numpy() == pytest.approx(robust_once.table["se"].to_numpy(), rel=0.01)
+    assert clustered.table["se"].to_numpy() == pytest.approx(plain.table["se"].to_numpy(), rel=0.2)
+    assert naive.table["se"].to_numpy() == pytest.approx(plain.table["se"].to_numpy() / math.sqrt(3), rel=0.01)
+    assert clustered.cluster_col == "cid" and plain.cluster_col is None
+
+
 # --- the course data --------------------------------------------------------------------------------------------
 
 
@@ -335,6 +451,8 @@ def test_course_results_json_is_complete_and_deterministic(course, small_course_
     assert {"period", "n", "nps", "ci_low", "ci_high", "suppressed", "change_significant"} <= set(res["trend"][0])
     assert {"theme", "n", "share_promoters", "share_detractors"} <= set(res["themes"][0])
     assert res["headline"]["Responses"] == res["n"]
+    assert res["join_match_rate"] == 1.0 and not nps.describe_join(report)
+    assert res["promoter_model"]["cluster_col"] == "customer_id"  # the user's column, clustered model
     again = nps.to_results(nps.analyze(nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv",
                                                 cluster_col="customer_id")))
     assert results.dumps(res) == results.dumps(again)
@@ -383,3 +501,92 @@ def test_missing_named_columns_give_data_errors(small_course_dir, tmp_path):
     shutil.copy(small_course_dir / "survey.csv", tmp_path / "survey.csv")
     with pytest.raises(DataError, match="customers"):
         nps.load(tmp_path / "survey.csv", None)  # segment columns need a customers file
+
+
+@pytest.mark.parametrize(
+    ("params", "text"),
+    [({"confidence": 95}, "confidence = 95"), ({"confidence": "0.95"}, "confidence = '0.95'"),
+     ({"ci_method": "wilson"}, "ci_method = 'wilson'"), ({"period": "W"}, "period = 'W'"),
+     ({"min_cell": 0}, "min_cell = 0"), ({"min_cell": 2.5}, "min_cell = 2.5"),
+     ({"correction": "sidak"}, "correction = 'sidak'")],
+)
+def test_bad_parameters_are_one_line_data_errors(params, text):
+    with pytest.raises(DataError) as err:
+        nps.check_parameters(**params)
+    msg = str(err.value)
+    assert msg.startswith(f"parameters: {text}: ") and "\n" not in msg
+
+
+def test_bad_parameters_fail_before_the_data(small_course_dir, tmp_path):
+    missing = tmp_path / "no_such_survey.csv"
+    with pytest.raises(DataError, match="^parameters: min_cell = 0"):
+        nps.load(missing, min_cell=0)  # the parameter, not the missing file
+    for bad in ({"score_col": None}, {"segment_cols": [1]}, {"filters": "region=North"}, {"columns": ["nps"]}):
+        with pytest.raises(DataError, match=f"^parameters: {next(iter(bad))} = "):
+            nps.load(missing, **bad)
+    data = nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["segment"],
+                    comment_col=None)
+    for bad in ({"confidence": 95}, {"ci_method": "exact"}, {"period": "week"}, {"min_cell": 0}):
+        with pytest.raises(DataError, match="^parameters: "):
+            nps.analyze(data, **bad)
+    with pytest.raises(DataError, match="'segmnt': named in segment_cols .*did you mean 'segment'"):
+        nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["segmnt"])
+
+
+def test_tiny_filtered_population_gives_no_report(small_course_dir, tmp_path):
+    survey = pd.read_csv(small_course_dir / "survey.csv", dtype=str, keep_default_na=False)
+    survey["wave"] = ["pilot"] * 4 + ["main"] * (len(survey) - 4)
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    with pytest.raises(DataError) as err:
+        nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"})
+    msg = str(err.value)
+    assert "only 4 responses" in msg and "wave" in msg and "min_cell=5" in msg and "\n" not in msg
+    assert len(nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"},
+                        min_cell=4).frame) == 4
+    data = nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"}, min_cell=3,
+                    comment_col=None)
+    with pytest.raises(DataError, match="only 4 responses"):
+        nps.analyze(data, min_cell=5)  # a stricter min_cell at analysis time is enforced too
+
+
+def test_column_mapping_for_a_chinese_export(small_course_dir, tmp_path):
+    survey = pd.read_csv(small_course_dir / "survey.csv", dtype=str, keep_default_na=False)
+    customers = pd.read_csv(small_course_dir / "customers.csv", dtype=str, keep_default_na=False)
+    survey_names = {"response_id": "编号", "customer_id": "客户编号", "date": "日期", "nps": "推荐值", "comment": "评论",
+                    "language": "语言"}
+    customers_names = {"customer_id": "客户编号", "segment": "套餐", "region": "地区", "channel": "渠道"}
+    survey.rename(columns=survey_names).to_csv(tmp_path / "survey.csv", index=False)
+    customers.rename(columns=customers_names).to_csv(tmp_path / "customers.csv", index=False)
+    kwargs = {"cluster_col": "customer_id"}
+    mapped = nps.load(tmp_path / "survey.csv", tmp_path / "customers.csv", **kwargs,
+                      columns={v: k for k, v in survey_names.items()},
+                      customers_columns={v: k for k, v in customers_names.items()})
+    original = nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", **kwargs)
+    pd.testing.assert_frame_equal(mapped.frame, original.frame)
+    with pytest.raises(DataError, match="'推荐值'"):  # unmapped: the error names the file's column
+        nps.load(tmp_path / "survey.csv", tmp_path / "customers.csv", columns={"推荐": "nps"})
+
+
+def test_failed_customers_join_is_an_error(small_course_dir, tmp_path):
+    customers = pd.read_csv(small_course_dir / "customers.csv", dtype=str, keep_default_na=False)
+    customers["customer_id"] = customers["customer_id"].str.replace("C", "K", regex=False)
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    with pytest.raises(DataError) as err:
+        nps.load(small_course_dir / "survey.csv", tmp_path / "customers.csv")
+    msg = str(err.value)
+    assert "survey.csv" in msg and "customers.csv" in msg and "customer_id" in msg and "\n" not in msg
+
+
+def test_partial_customers_join_is_reported(small_course_dir, tmp_path):
+    customers = pd.read_csv(small_course_dir / "customers.csv", dtype=str, keep_default_na=False)
+    customers.iloc[: len(customers) // 4].to_csv(tmp_path / "customers.csv", index=False)
+    data = nps.load(small_course_dir / "survey.csv", tmp_path / "customers.csv", segment_cols=["segment"],
+                    comment_col=None)
+    assert 0.15 < data.join_match_rate < 0.35
+    assert set(data.frame["segment"].dropna()) and data.frame["segment"].isna().mean() > 0.6
+    report = nps.analyze(data)
+    first = nps.key_findings(report)[0]
+    assert first.startswith("**Warning:**") and f"{data.join_match_rate:.1%}" in first and "customers.csv" in first
+    res = nps.to_results(report)
+    assert res["join_match_rate"] == pytest.approx(data.join_match_rate)
+    assert nps.MISSING_LABEL in [r["value"] for r in res["by_segment"]["segment"]]

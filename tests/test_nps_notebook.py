@@ -42,7 +42,7 @@ def test_committed_without_outputs_and_with_parameters_cell():
     assert nb.cells[0].cell_type == "markdown" and "parameters" in nb.cells[1].metadata.get("tags", [])
     assert nb.metadata["kernelspec"]["name"] == "python3"
     for name in ("survey_path", "customers_path", "score_col", "segment_cols", "date_col", "period", "comment_col",
-                 "min_cell", "confidence", "interactive", "output_dir", "filters"):
+                 "min_cell", "confidence", "interactive", "output_dir", "filters", "columns", "customers_columns"):
         assert f"{name} =" in nb.cells[1].source
 
 
@@ -62,6 +62,10 @@ def test_results_json(executed, small_course_dir):
     assert res["headline"]["NPS"] == round(res["nps"], 1) and res["headline"]["Responses"] == res["n"]
     assert res["inputs"]["survey"].endswith("survey.csv")
     assert len(res["truth"]) == 13  # estimated vs true: overall + 3 + 5 + 4 segments
+    assert res["join_match_rate"] == 1.0
+    for row in [r for rows in res["by_segment"].values() for r in rows] + res["trend"]:
+        if row["suppressed"] and row["n"] != 0:
+            assert row["n"] is None and row["nps"] is None  # no count of a suppressed cell is published
     library = nps.overall(nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv").frame)
     assert res["n"] == library.n and res["nps"] == pytest.approx(library.nps)
 
@@ -108,3 +112,38 @@ def test_missing_score_column_is_a_data_error(small_course_dir, tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as err:
         run(small_course_dir / "survey.csv", small_course_dir / "customers.csv", tmp_path, score_col="likelihood")
     assert "DataError" in str(err.value) and "likelihood" in str(err.value)
+
+
+def test_key_findings_heading_once(executed):
+    out, _ = executed
+    nb = nbformat.read(out / "executed.ipynb", as_version=4)
+    sources = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    shown = [str(v) for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             for k, v in o.get("data", {}).items() if k == "text/markdown"]
+    assert sum("Key findings" in t for t in sources + shown) == 1
+    findings = next(i for i, c in enumerate(nb.cells) if c.source.strip() == "## Key findings")
+    assert nb.cells[findings + 1].outputs[0]["data"]["text/markdown"].startswith("- NPS is")
+
+
+def _one_line_error(err) -> str:
+    assert err.value.ename == "DataError"
+    assert "\n" not in err.value.evalue
+    return err.value.evalue
+
+
+def test_tiny_filtered_group_gives_no_report(small_course_dir, tmp_path):
+    survey = pd.read_csv(small_course_dir / "survey.csv", dtype=str, keep_default_na=False)
+    survey["wave"] = ["pilot"] * 3 + ["main"] * (len(survey) - 3)
+    survey.to_csv(tmp_path / "survey.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        run(tmp_path / "survey.csv", small_course_dir / "customers.csv", tmp_path, filters={"wave": "pilot"})
+    assert "only 3 responses matching filters" in _one_line_error(err)
+    nb = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type != "error"]
+    assert shown == [] and not (tmp_path / "report" / "results.json").exists()
+
+
+def test_bad_parameter_fails_before_reading_data(small_course_dir, tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        run(tmp_path / "no_such_survey.csv", small_course_dir / "customers.csv", tmp_path, confidence=95)
+    assert _one_line_error(err).startswith("parameters: confidence = 95")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyaltylab import nps, themes
+from loyaltylab import nps, results, themes
 from loyaltylab.constants import COMMENT_THEMES
 
 
@@ -128,3 +128,28 @@ def test_theme_shares_and_quotes():
     assert quotes == ["Way too slow to reply"]  # duplicates collapse; deterministic choice
     html = nps.quotes_html(nps.quotes_table(frame, assigned, nps.theme_shares(frame, assigned, min_cell=3)))
     assert "Way too slow to reply" in html and "<script" not in html
+
+
+def test_theme_shares_hide_small_cells():
+    """No count below min_cell is published: a suppressed theme's count, and a promoter / detractor count (with its
+    share and the difference) below min_cell within a visible theme. Overlapping themes: no complementary hiding."""
+    frame = pd.DataFrame({
+        "nps": [10] * 8 + [2] * 8 + [8] * 4,
+        "comment": ["Way too slow to reply"] * 2 + ["The staff were very professional"] * 6
+        + ["Way too slow to reply"] * 8 + ["The price is too high"] * 4,
+    })
+    assigned = themes.assign(frame["comment"])
+    shares = nps.theme_shares(frame, assigned, min_cell=5).set_index("theme")
+    slow = shares.loc["responsiveness"]  # 10 comments: 2 promoters (small), 8 detractors
+    assert not slow["suppressed"] and slow["n"] == 10 and slow["n_detractors"] == 8
+    assert pd.isna(slow["n_promoters"]) and np.isnan(slow["share_promoters"]) and np.isnan(slow["difference"])
+    assert slow["share_detractors"] == pytest.approx(100.0)
+    price = shares.loc["price"]  # 4 comments, all passives: the theme is suppressed, its count too
+    assert price["suppressed"] and pd.isna(price["n"]) and np.isnan(price["share_all"])
+    staff = shares.loc["assurance"]  # 6 promoters; no detractor mentions it (0 < min_cell: blank, not 0)
+    assert staff["n_promoters"] == 6 and pd.isna(staff["n_detractors"])
+    small = shares[["n", "n_promoters", "n_detractors"]].astype("float64")
+    assert not ((small > 0) & (small < 5)).any().any()
+    assert not shares.loc["assurance", "suppressed"]  # no complementary partner for the hidden price theme
+    res = results.to_jsonable(nps._records(shares.reset_index(), ["theme", "n", "n_promoters"]))
+    assert {"theme": "price", "n": None, "n_promoters": None} in res

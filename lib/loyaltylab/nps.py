@@ -11,8 +11,9 @@ blank), plus the smallest further groups needed so that a suppressed group canno
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -40,6 +41,10 @@ LOYAL_MARK = 50.0
 MISSING_LABEL = "(missing)"
 CORRECTION_NAMES = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg", "bonferroni": "Bonferroni"}
 CATEGORY_LABELS = {"promoter": "Promoters", "passive": "Passives", "detractor": "Detractors"}
+PARAMETERS = "parameters"
+"""The ``source`` of a :class:`DataError` about a notebook parameter rather than a file."""
+JOIN_WARN_RATE = 0.9
+"""Below this share of survey responses matching a customer, the report warns that the segment join is poor."""
 
 
 # --- classification and counts ------------------------------------------------------------------------------
@@ -80,16 +85,51 @@ def check_scores(scores: pd.Series, source: str | None = None, column: str | Non
 # --- the statistic and its intervals ------------------------------------------------------------------------
 
 
+def _check_confidence(confidence) -> float:
+    ok = isinstance(confidence, numbers.Real) and not isinstance(confidence, bool) and 0 < confidence < 1
+    if not ok:
+        raise DataError(PARAMETERS, None, f"confidence = {confidence!r}: must be a level between 0 and 1 "
+                        "(e.g. 0.95, not 95)")
+    return float(confidence)
+
+
 def z_value(confidence: float) -> float:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return float(stats.norm.ppf(0.5 + _check_confidence(confidence) / 2))
 
 
 def _check_method(ci_method: str) -> str:
-    if ci_method not in CI_METHODS:
-        raise ValueError(f"ci_method must be one of {', '.join(CI_METHODS)}; got {ci_method!r}")
+    if not isinstance(ci_method, str) or ci_method not in CI_METHODS:
+        raise DataError(PARAMETERS, None, f"ci_method = {ci_method!r}: must be one of {', '.join(CI_METHODS)}")
     return ci_method
+
+
+def _check_min_cell(min_cell) -> int:
+    """privacy.check_min_cell with a one-line DataError about the parameter (min_cell = 0 would show everyone)."""
+    try:
+        if isinstance(min_cell, bool):
+            raise ValueError
+        return privacy.check_min_cell(min_cell)
+    except (TypeError, ValueError):
+        raise DataError(PARAMETERS, None, f"min_cell = {min_cell!r}: must be a whole number ≥ 1 (e.g. 5)") from None
+
+
+def check_parameters(
+    *, period: str = "Q", min_cell: int = privacy.DEFAULT_MIN_CELL, confidence: float = 0.95,
+    ci_method: str = "normal", correction: str | None = "holm",
+) -> None:
+    """Check the analysis parameters before any data is read: a one-line DataError (source 'parameters') for
+    confidence = 95, an unknown ci_method / period / correction, or min_cell < 1."""
+    _check_confidence(confidence)
+    _check_method(ci_method)
+    normalise_period(period)
+    _check_min_cell(min_cell)
+    _check_correction(correction)
+
+
+def _check_correction(method) -> None:
+    if method not in CORRECTIONS:
+        raise DataError(PARAMETERS, None, f"correction = {method!r}: must be one of "
+                        f"{', '.join(repr(c) for c in CORRECTIONS)}")
 
 
 def _constrained_detractor_share(n_pro, n_pas, n_det, delta):
@@ -181,9 +221,15 @@ def _cluster_sums(codes, groups, n_groups: int, clusters) -> dict[str, np.ndarra
     s = a cell's Σx, m = its size)."""
     codes = np.asarray(codes)
     ok = codes >= 0
-    x = codes[ok].astype("float64") - 1.0
-    g = np.asarray(groups)[ok].astype("int64")
-    c = np.asarray(clusters)[ok].astype("int64")
+    return _value_cluster_sums(codes[ok].astype("float64") - 1.0, np.asarray(groups)[ok], n_groups,
+                               np.asarray(clusters)[ok])
+
+
+def _value_cluster_sums(x, groups, n_groups: int, clusters) -> dict[str, np.ndarray]:
+    """:func:`_cluster_sums` for any values ``x`` (no missing values; e.g. a dimension's perception means)."""
+    x = np.asarray(x, dtype="float64")
+    g = np.asarray(groups).astype("int64")
+    c = np.asarray(clusters).astype("int64")
     if len(x) == 0:
         return {k: np.zeros(n_groups) for k in ("n", "S", "Q", "A", "B", "C", "G")}
     width = int(c.max()) + 1
@@ -268,7 +314,7 @@ def from_counts(
         raise ValueError(f"counts must be non-negative, got {counts}")
     a = nps_arrays(*counts, confidence=confidence, ci_method=ci_method, deff=deff)
     n = sum(counts)
-    suppressed = min_cell is not None and n < privacy.check_min_cell(min_cell)
+    suppressed = min_cell is not None and n < _check_min_cell(min_cell)
     vals = {k: (math.nan if suppressed else float(a[k])) for k in
             ("nps", "se", "ci_low", "ci_high", "promoters_pct", "passives_pct", "detractors_pct")}
     shown = (0, 0, 0) if suppressed else counts
@@ -332,8 +378,7 @@ def adjust_pvalues(p_values, method: str | None = "holm", alpha: float = 0.05) -
     ``holm`` (step-down, controls the family-wise error), ``fdr_bh`` (Benjamini–Hochberg false discovery rate),
     ``bonferroni``, or None (no correction). Same values as statsmodels' ``multipletests``.
     """
-    if method not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {CORRECTIONS}, got {method!r}")
+    _check_correction(method)
     p = np.asarray(p_values, dtype="float64").copy()
     ok = np.isfinite(p)
     q = p[ok]
@@ -368,7 +413,13 @@ STAT_COLUMNS = ["promoters_pct", "passives_pct", "detractors_pct", "nps", "se", 
 
 
 def _suppressed_table(table: pd.DataFrame, min_cell: int, value_cols: Sequence[str]) -> pd.DataFrame:
-    return privacy.suppress(table, n_col="n", min_cell=min_cell, value_cols=list(value_cols))
+    """Complementary suppression with the counts of suppressed groups hidden too (n = <NA>): a count of 3 is
+    itself a small cell. An empty group (n = 0, e.g. a period without responses) identifies nobody and keeps 0."""
+    empty = table["n"].to_numpy() == 0
+    out = privacy.suppress(table, n_col="n", min_cell=min_cell, value_cols=list(value_cols), hide_counts=True)
+    out["n"] = out["n"].astype("Int64")
+    out.loc[empty, "n"] = 0
+    return out
 
 
 def _cluster_codes(frame: pd.DataFrame, cluster_col: str | None, source: str | None) -> np.ndarray | None:
@@ -401,10 +452,12 @@ def by_segment(
 
     Columns: value, n, promoters/passives/detractors_pct, nps, se, ci_low, ci_high, deff, diff_vs_rest, p_value,
     p_adjusted (``correction`` across the visible segments of this table), significant, suppressed. A blank
-    segment value is its own group, '(missing)'. Rows: largest group first. ``cluster_col`` (e.g. customer_id)
-    makes SEs and intervals cluster-robust when one customer answers several times.
+    segment value is its own group, '(missing)'. Rows: largest group first, suppressed groups last with n = <NA>.
+    ``cluster_col`` (e.g. customer_id) makes SEs and intervals cluster-robust when one customer answers several
+    times. With exactly two groups, "A vs rest" and "B vs rest" are one and the same test (same |z|, same p), so the
+    correction counts it once: p_adjusted = p_value.
     """
-    min_cell = privacy.check_min_cell(min_cell)
+    min_cell = _check_min_cell(min_cell)
     if column not in frame:
         raise DataError(source, column, "column not found (named in the parameters)")
     codes = category_codes(frame[score_col])
@@ -432,8 +485,15 @@ def by_segment(
                           "deff": s["deff"], "diff_vs_rest": d["difference"], "p_value": d["p_value"]})
     table["p_value"] = np.where(r["n"] > 0, table["p_value"], np.nan)
     table = _suppressed_table(table, min_cell, [*STAT_COLUMNS, "deff", "diff_vs_rest", "p_value"])
-    table["p_adjusted"], table["significant"] = adjust_pvalues(table["p_value"], correction, 1 - confidence)
-    order = np.lexsort((table["value"].to_numpy(), -table["n"].to_numpy()))
+    family = table["p_value"].to_numpy(dtype="float64").copy()
+    if k == 2:  # one test, not two: keep only the first in the family, then give both rows its result
+        family[1:] = np.nan
+    p_adj, reject = adjust_pvalues(family, correction, 1 - confidence)
+    if k == 2:
+        p_adj, reject = np.full(2, p_adj[0]), np.full(2, reject[0])
+    table["p_adjusted"], table["significant"] = p_adj, reject
+    sizes = table["n"].to_numpy(dtype="float64", na_value=np.nan)
+    order = np.lexsort((table["value"].to_numpy(), np.where(np.isnan(sizes), np.inf, -sizes)))
     table = table.iloc[order].reset_index(drop=True)
     table.insert(0, "column", column)
     return table[["column", "value", "n", *STAT_COLUMNS, "deff", "diff_vs_rest", "p_value", "p_adjusted",
@@ -441,9 +501,9 @@ def by_segment(
 
 
 def normalise_period(period: str) -> str:
-    key = str(period).upper()
+    key = str(period).upper() if isinstance(period, str) else None
     if key not in PERIOD_ALIASES:
-        raise ValueError(f"period must be 'M' (month), 'Q' (quarter) or 'Y' (year); got {period!r}")
+        raise DataError(PARAMETERS, None, f"period = {period!r}: must be 'M' (month), 'Q' (quarter) or 'Y' (year)")
     return PERIOD_ALIASES[key]
 
 
@@ -489,10 +549,10 @@ def trend(
 
     Columns: period, start, n, the NPS statistics, deff, change (vs the previous period), p_value, p_adjusted
     (``correction`` across the table's changes), change_significant, suppressed. Periods without responses are
-    kept (n = 0, suppressed) so gaps show. Responses without a date are left out. The change test treats the two
+    kept (n = 0, suppressed) so gaps show; other suppressed periods have n = <NA>. Responses without a date are left out. The change test treats the two
     periods as independent samples (a customer answering in both makes it slightly conservative).
     """
-    min_cell = privacy.check_min_cell(min_cell)
+    min_cell = _check_min_cell(min_cell)
     if date_col not in frame:
         raise DataError(source, date_col, "column not found (named in the parameters)")
     keys, periods = period_index(frame[date_col], period)
@@ -529,16 +589,32 @@ def overall(
     return from_counts(pro, pas, det, confidence=confidence, ci_method=ci_method, min_cell=min_cell, deff=deff)
 
 
-def distribution(frame: pd.DataFrame, score_col: str = "nps") -> pd.DataFrame:
-    """Responses per score 0–10 with category and percentage."""
+def distribution(frame: pd.DataFrame, score_col: str = "nps", min_cell: int | None = None) -> pd.DataFrame:
+    """Responses per score 0–10 with category, percentage and ``suppressed``.
+
+    With ``min_cell`` a score given by 1 to ``min_cell`` − 1 respondents is suppressed (n and pct blank), plus the
+    smallest further scores of the same NPS category when needed: the category totals are published (the shares of
+    promoters, passives, detractors), so a lone hidden score could otherwise be recovered by subtraction. Scores
+    nobody gave stay visible as 0 (they identify no one)."""
     v = frame[score_col].dropna().to_numpy(dtype="float64").astype("int64")
     counts = np.bincount(v, minlength=11)[:11]
     scores = np.arange(11)
     total = counts.sum()
-    return pd.DataFrame({
-        "score": scores, "n": counts, "pct": 100 * counts / total if total else np.zeros(11),
-        "category": np.asarray(NPS_CATEGORIES)[category_codes(scores)],
+    cats = category_codes(scores)
+    hidden = np.zeros(11, bool)
+    if min_cell is not None:
+        min_cell = _check_min_cell(min_cell)
+        for k in range(3):
+            idx = np.flatnonzero((cats == k) & (counts > 0))
+            hidden[idx] = privacy.complementary_mask(counts[idx], min_cell)
+    table = pd.DataFrame({
+        "score": scores, "n": pd.array(counts, dtype="Int64"),
+        "pct": 100 * counts / total if total else np.zeros(11),
+        "category": np.asarray(NPS_CATEGORIES)[cats], "suppressed": hidden,
     })
+    table.loc[hidden, "n"] = pd.NA
+    table.loc[hidden, "pct"] = np.nan
+    return table
 
 
 # --- sample-size planning -----------------------------------------------------------------------------------
@@ -609,12 +685,14 @@ def _label(dim: str) -> str:
 
 @dataclass(frozen=True)
 class DimensionComparison:
-    """``means``: one row per dimension × NPS category (n, mean, sd, interval); ``effects``: promoters vs
-    detractors per dimension (difference, Cohen's d with interval, Welch p-value, Holm-adjusted)."""
+    """``means``: one row per dimension × NPS category (n, mean, sd, interval, deff); ``effects``: promoters vs
+    detractors per dimension (difference with its SE and design effect, Cohen's d with interval, p-value,
+    Holm-adjusted). ``cluster_col`` is set when the intervals and tests are cluster-robust."""
 
     means: pd.DataFrame
     effects: pd.DataFrame
     confidence: float = 0.95
+    cluster_col: str | None = None
 
 
 def _effect_word(d: float) -> str:
@@ -622,15 +700,43 @@ def _effect_word(d: float) -> str:
     return "negligible" if a < 0.2 else "small" if a < 0.5 else "medium" if a < 0.8 else "large"
 
 
+def _clustered_difference_variance(x, codes, clusters, mean_p: float, mean_d: float, n_p: float, n_d: float):
+    """Cluster-robust (sandwich) variance of mean(promoters) − mean(detractors) and the number of clusters.
+
+    Each response's influence on the difference is (x − m_P)/n_P for a promoter and −(x − m_D)/n_D for a detractor;
+    V = G/(G−1) · Σ_c (Σ_{i∈c} influence_i)². A customer who answered once as a promoter and once as a detractor
+    contributes both terms to one cluster sum, so the covariance between the two groups is allowed for too.
+    """
+    sel = (codes == 2) | (codes == 0)
+    x, codes, clusters = x[sel], codes[sel], clusters[sel]
+    psi = np.where(codes == 2, (x - mean_p) / n_p, -(x - mean_d) / n_d)
+    _, inverse = np.unique(clusters, return_inverse=True)
+    u = np.bincount(inverse, weights=psi)
+    g = len(u)
+    return (g / (g - 1) * float(np.sum(u * u)) if g >= 2 else np.nan), g
+
+
 def compare_dimensions(
     frame: pd.DataFrame, *, score_col: str = "nps", prefix: str = "P", confidence: float = 0.95,
-    min_cell: int = privacy.DEFAULT_MIN_CELL,
+    min_cell: int = privacy.DEFAULT_MIN_CELL, cluster_col: str | None = None, source: str | None = None,
 ) -> DimensionComparison:
-    """Perception means by NPS category for each SERVQUAL dimension, from per-category sums and sums of squares."""
-    min_cell = privacy.check_min_cell(min_cell)
+    """Perception means by NPS category for each SERVQUAL dimension, from per-category sums and sums of squares.
+
+    Independent responses (``cluster_col`` None): t intervals for the means, Welch's t-test, and the usual
+    large-sample interval of Cohen's d (Hedges & Olkin). With ``cluster_col`` (several answers by one customer) every
+    uncertainty is cluster-robust: the means' intervals use the design effect from the per-(category, customer)
+    sums of :func:`cluster_design_effect` with t on G − 1 degrees of freedom (G customers); the difference's SE is
+    the sandwich SE of :func:`_clustered_difference_variance` and its test t on G − 1 df. Cohen's d itself is
+    unchanged (the SDs describe answers, not customers), but its interval is widened by √deff of the difference —
+    Kish's effective sample size n / deff applied to both terms of the d variance. Design effects are truncated
+    at 1 (never narrower than the independent-responses result). Answering every question 3× gives, clustered,
+    the same intervals as answering once.
+    """
+    min_cell = _check_min_cell(min_cell)
     z = z_value(confidence)
     scores = dimension_scores(frame, prefix)
     codes = category_codes(frame[score_col])
+    clusters = _cluster_codes(frame, cluster_col, source)
     mean_rows, effect_rows = [], []
     for dim in scores.columns:
         x = scores[dim].to_numpy()
@@ -638,42 +744,61 @@ def compare_dimensions(
         n = np.bincount(codes[ok], minlength=3)[:3].astype("float64")
         s1 = np.bincount(codes[ok], weights=x[ok], minlength=3)[:3]
         s2 = np.bincount(codes[ok], weights=x[ok] ** 2, minlength=3)[:3]
+        if clusters is not None:
+            sums = _value_cluster_sums(x[ok], codes[ok], 3, clusters[ok])
+            deff, df = _deff_from_sums(sums), np.maximum(sums["G"] - 1, 1)
+        else:
+            deff, df = np.ones(3), np.maximum(n - 1, 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = s1 / n
             var = np.maximum(s2 - n * mean**2, 0.0) / (n - 1)
             sd = np.sqrt(var)
-            t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-            half = t * sd / np.sqrt(n)
+            t = stats.t.ppf(0.5 + confidence / 2, df)
+            half = t * sd / np.sqrt(n) * np.sqrt(deff)
         for k, cat in enumerate(NPS_CATEGORIES):
             small = n[k] < min_cell
             mean_rows.append({
                 "dimension": dim, "label": _label(dim), "category": cat, "n": int(n[k]),
                 "mean": np.nan if small else mean[k], "sd": np.nan if small else sd[k],
                 "ci_low": np.nan if small else mean[k] - half[k], "ci_high": np.nan if small else mean[k] + half[k],
-                "suppressed": bool(small),
+                "deff": np.nan if small else deff[k], "suppressed": bool(small),
             })
         n_p, n_d = n[2], n[0]
         row = {"dimension": dim, "label": _label(dim), "n_promoters": int(n_p), "n_detractors": int(n_d)}
         if min(n_p, n_d) < max(min_cell, 2):
-            row.update(mean_promoters=np.nan, mean_detractors=np.nan, difference=np.nan, cohens_d=np.nan,
-                       d_ci_low=np.nan, d_ci_high=np.nan, p_value=np.nan, suppressed=True)
+            row.update(mean_promoters=np.nan, mean_detractors=np.nan, difference=np.nan, se_difference=np.nan,
+                       deff=np.nan, cohens_d=np.nan, d_ci_low=np.nan, d_ci_high=np.nan, p_value=np.nan,
+                       suppressed=True)
         else:
             pooled = math.sqrt(((n_p - 1) * var[2] + (n_d - 1) * var[0]) / (n_p + n_d - 2))
             diff = mean[2] - mean[0]
             d = diff / pooled if pooled > 0 else np.nan
             se_d = math.sqrt((n_p + n_d) / (n_p * n_d) + d * d / (2 * (n_p + n_d)))
-            test = stats.ttest_ind_from_stats(mean[2], sd[2], n_p, mean[0], sd[0], n_d, equal_var=False)
-            row.update(mean_promoters=mean[2], mean_detractors=mean[0], difference=diff, cohens_d=d,
-                       d_ci_low=d - z * se_d, d_ci_high=d + z * se_d, p_value=float(test.pvalue), suppressed=False)
+            se_iid = math.sqrt(var[2] / n_p + var[0] / n_d)
+            deff_diff = 1.0
+            if clusters is None:
+                p_value = float(stats.ttest_ind_from_stats(mean[2], sd[2], n_p, mean[0], sd[0], n_d,
+                                                           equal_var=False).pvalue)
+            else:
+                v_cr, g = _clustered_difference_variance(x[ok], codes[ok], clusters[ok], mean[2], mean[0], n_p, n_d)
+                if se_iid > 0 and np.isfinite(v_cr):
+                    deff_diff = max(v_cr / se_iid**2, 1.0)
+                se = se_iid * math.sqrt(deff_diff)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    p_value = float(2 * stats.t.sf(abs(diff / se), max(g - 1, 1))) if se > 0 else float(diff == 0)
+            se_d *= math.sqrt(deff_diff)
+            row.update(mean_promoters=mean[2], mean_detractors=mean[0], difference=diff,
+                       se_difference=se_iid * math.sqrt(deff_diff), deff=deff_diff, cohens_d=d,
+                       d_ci_low=d - z * se_d, d_ci_high=d + z * se_d, p_value=p_value, suppressed=False)
         effect_rows.append(row)
     means = pd.DataFrame(mean_rows, columns=["dimension", "label", "category", "n", "mean", "sd", "ci_low", "ci_high",
-                                             "suppressed"])
+                                             "deff", "suppressed"])
     effects = pd.DataFrame(effect_rows, columns=[
         "dimension", "label", "n_promoters", "n_detractors", "mean_promoters", "mean_detractors", "difference",
-        "cohens_d", "d_ci_low", "d_ci_high", "p_value", "suppressed"])
+        "se_difference", "deff", "cohens_d", "d_ci_low", "d_ci_high", "p_value", "suppressed"])
     effects["p_adjusted"], effects["significant"] = adjust_pvalues(effects["p_value"], "holm", 1 - confidence)
     effects["effect"] = [_effect_word(d) if np.isfinite(d) else "" for d in effects["cohens_d"]]
-    return DimensionComparison(means, effects, confidence)
+    return DimensionComparison(means, effects, confidence, cluster_col)
 
 
 @dataclass(frozen=True)
@@ -688,6 +813,7 @@ class PromoterModel:
     pseudo_r2: float
     converged: bool
     note: str = ""
+    cluster_col: str | None = None
 
 
 MIN_MODEL_GROUP = 10
@@ -695,15 +821,20 @@ MIN_MODEL_GROUP = 10
 
 def promoter_model(
     frame: pd.DataFrame, *, score_col: str = "nps", prefix: str = "P", confidence: float = 0.95,
-    min_cell: int = privacy.DEFAULT_MIN_CELL,
+    min_cell: int = privacy.DEFAULT_MIN_CELL, cluster_col: str | None = None, source: str | None = None,
 ) -> PromoterModel:
-    """Promoters vs detractors (passives left out) on the SERVQUAL dimension perception means (statsmodels Logit)."""
+    """Promoters vs detractors (passives left out) on the SERVQUAL dimension perception means (statsmodels Logit).
+
+    With ``cluster_col`` the SEs, intervals and p-values are cluster-robust (statsmodels ``cov_type="cluster"``,
+    one cluster per customer), so a customer answering three times does not count as three independent answers;
+    the odds ratios themselves are the same maximum-likelihood estimates."""
     import warnings
 
     import statsmodels.api as sm
 
     scores = dimension_scores(frame, prefix)
     codes = category_codes(frame[score_col])
+    clusters = _cluster_codes(frame, cluster_col, source)
     keep = (codes != 1) & (codes >= 0) & scores.notna().all(axis=1).to_numpy()
     y = (codes[keep] == 2).astype("float64")
     n_p, n_d = int(y.sum()), int(len(y) - y.sum())
@@ -711,7 +842,7 @@ def promoter_model(
     empty = pd.DataFrame(columns=columns)
     if scores.shape[1] == 0:
         return PromoterModel(empty, int(keep.sum()), n_p, n_d, np.nan, False, "no SERVQUAL perception items")
-    need = max(MIN_MODEL_GROUP, privacy.check_min_cell(min_cell))
+    need = max(MIN_MODEL_GROUP, _check_min_cell(min_cell))
     if min(n_p, n_d) < need:
         return PromoterModel(empty, len(y), n_p, n_d, np.nan, False,
                              f"too few promoters or detractors to fit (need {need} of each)")
@@ -719,7 +850,8 @@ def promoter_model(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fit = sm.Logit(y, X).fit(disp=0, maxiter=200, method="newton")
+            cov = {} if clusters is None else {"cov_type": "cluster", "cov_kwds": {"groups": clusters[keep]}}
+            fit = sm.Logit(y, X).fit(disp=0, maxiter=200, method="newton", **cov)
         except Exception as exc:  # singular matrix, perfect separation
             return PromoterModel(empty, len(y), n_p, n_d, np.nan, False, f"model could not be fit ({type(exc).__name__})")
     converged = bool(fit.mle_retvals.get("converged", True)) and not any(
@@ -732,7 +864,7 @@ def promoter_model(
         "p_value": np.asarray(fit.pvalues)[1:], "coef": params, "se": bse,
     })
     note = "" if converged else "the fit did not converge cleanly (near-perfect separation?); read the odds ratios with care"
-    return PromoterModel(table, len(y), n_p, n_d, float(fit.prsquared), converged, note)
+    return PromoterModel(table, len(y), n_p, n_d, float(fit.prsquared), converged, note, cluster_col)
 
 
 # --- verbatim themes -----------------------------------------------------------------------------------------
@@ -743,10 +875,13 @@ def theme_shares(
 ) -> pd.DataFrame:
     """Share of commenting promoters / detractors / everyone whose comment mentions each theme (a comment can
     mention several). Rows: the lexicon's themes plus 'unclassified'; a theme mentioned by fewer than ``min_cell``
-    comments is suppressed, as is a share whose base (commenting promoters or detractors) is below ``min_cell``."""
+    comments is suppressed (its count too), as is a share whose base (commenting promoters or detractors) is below
+    ``min_cell``, and any promoter or detractor count below ``min_cell`` (blank with its share and the difference).
+    No complementary suppression: themes overlap (a comment can mention several), so they do not partition a
+    published total that a hidden cell could be recovered from."""
     from loyaltylab import themes as th
 
-    min_cell = privacy.check_min_cell(min_cell)
+    min_cell = _check_min_cell(min_cell)
     has = assigned["has_comment"].to_numpy(bool)
     codes = category_codes(frame[score_col])
     base = {k: int((has & (codes == k)).sum()) for k in (0, 2)}
@@ -762,10 +897,16 @@ def theme_shares(
             "share_all": 100 * n / has.sum() if has.sum() else np.nan,
         })
     table = pd.DataFrame(rows)
+    for who in ("promoters", "detractors"):
+        small = table[f"n_{who}"] < min_cell
+        table[f"n_{who}"] = table[f"n_{who}"].astype("float64").mask(small)
+        table[f"share_{who}"] = table[f"share_{who}"].mask(small)
     table["difference"] = table["share_promoters"] - table["share_detractors"]
-    table = privacy.suppress(table, n_col="n", min_cell=min_cell, complementary=False,
+    table = privacy.suppress(table, n_col="n", min_cell=min_cell, complementary=False, hide_counts=True,
                              value_cols=["n_promoters", "share_promoters", "n_detractors", "share_detractors",
                                          "share_all", "difference"])
+    for col in ("n", "n_promoters", "n_detractors"):
+        table[col] = table[col].astype("Int64")
     table.attrs["commenting_promoters"], table.attrs["commenting_detractors"] = base[2], base[0]
     return table
 
@@ -829,7 +970,8 @@ class NPSData:
 
     ``frame`` columns: ``nps`` (0–10), ``response_id`` when present, ``date``, ``comment``, ``language`` when
     asked for / present, ``cluster_id`` (the ``cluster_col`` values) when given, the segment columns, and the
-    perception items P1..P22 found in the file.
+    perception items P1..P22 found in the file. ``join_match_rate``: the share of survey responses whose
+    customer_id was found in the customers file (None when no join was needed).
     """
 
     frame: pd.DataFrame
@@ -841,6 +983,24 @@ class NPSData:
     filters: dict = field(default_factory=dict)
     truth: dict | None = None
     cluster_col: str | None = None
+    join_match_rate: float | None = None
+
+
+def _check_names(score_col, segment_cols, date_col, comment_col, cluster_col, filters, columns, customers_columns):
+    """Column-name parameters have the right shape (a name, a list of names, a mapping) — before any file is read."""
+    def fail(name, value, rule):
+        raise DataError(PARAMETERS, None, f"{name} = {value!r}: {rule}")
+
+    if not isinstance(score_col, str) or not score_col:
+        fail("score_col", score_col, "must be the name of the 0–10 column, e.g. \"nps\"")
+    for name, value in (("date_col", date_col), ("comment_col", comment_col), ("cluster_col", cluster_col)):
+        if value is not None and not isinstance(value, str):
+            fail(name, value, "must be a column name or None")
+    if not all(isinstance(c, str) and c for c in segment_cols):
+        fail("segment_cols", list(segment_cols), "must be a list of column names, e.g. [\"segment\", \"region\"]")
+    for name, value in (("filters", filters), ("columns", columns), ("customers_columns", customers_columns)):
+        if value is not None and not isinstance(value, Mapping):
+            fail(name, value, "must be a mapping, e.g. {\"region\": \"North\"} or {}")
 
 
 def _customers_file(survey_file: Path, customers_path) -> Path | None:
@@ -865,22 +1025,31 @@ def load(
     comment_col: str | None = "comment",
     filters: Mapping | None = None,
     cluster_col: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    customers_columns: Mapping[str, str] | None = None,
+    min_cell: int = privacy.DEFAULT_MIN_CELL,
 ) -> NPSData:
     """Read and validate the survey (None → the course data), add segment columns from the customers table when
     the survey lacks them (joined on ``customer_id``; ``customers_path`` None → a customers file beside the
     survey), apply ``filters``, drop rows with a blank score (counted in ``dropped_rows``). ``cluster_col`` names
-    the column identifying who answered (customer_id) when one customer may answer several times.
+    the column identifying who answered (customer_id) when one customer may answer several times. ``columns`` /
+    ``customers_columns`` map the files' own column names onto the canonical ones ({"推荐值": "nps"}; see
+    :func:`loyaltylab.io.map_columns`); the other parameters then use the canonical names.
 
     Every problem is a one-line :class:`~loyaltylab.errors.DataError`: a column named in the parameters that is
-    missing, scores outside 0–10, non-integers or text, dates that are not dates.
+    missing, scores outside 0–10, non-integers or text, dates that are not dates, no survey customer_id found in
+    the customers file, and fewer than ``min_cell`` responses left after ``filters`` (a report on so few people
+    would identify them). A partial join is not an error: ``join_match_rate`` records it and the findings warn.
     """
     from loyaltylab import io, paths
 
     segment_cols = (segment_cols,) if isinstance(segment_cols, str) else tuple(segment_cols or ())
+    _check_names(score_col, segment_cols, date_col, comment_col, cluster_col, filters, columns, customers_columns)
+    min_cell = _check_min_cell(min_cell)
     filters = dict(filters or {})
     survey_file = paths.resolve_input(survey_path, "survey")
     required = [score_col] + [c for c in (date_col, comment_col, cluster_col) if c]
-    survey = io.read_table(survey_file, "survey", required=required)
+    survey = io.read_table(survey_file, "survey", columns=columns or None, required=required)
     source = survey.attrs.get("loyaltylab", {}).get("source", paths.display_path(survey_file))
     scores = io.coerce_numeric(survey, score_col, source=source, min_value=0, max_value=10, integer=True)
     frame = pd.DataFrame({"nps": scores}, index=survey.index)
@@ -900,14 +1069,18 @@ def load(
     for col in wanted:
         if col in survey.columns:
             frame[col] = survey[col]
+    match_rate = None
     if from_customers:
         customers_file = _customers_file(survey_file, customers_path)
         if customers_file is None:
             raise DataError(source, from_customers[0], "column not in the survey, and no customers file to join "
                             "(set customers_path)")
         io.require_columns(survey, ["customer_id"], source=source)
-        customers = io.read_table(customers_file, "customers", required=["customer_id", *from_customers])
+        customers = io.read_table(customers_file, "customers", columns=customers_columns or None,
+                                  required=["customer_id"])
+        _require_joined_columns(customers, from_customers, segment_cols)
         inputs["customers"] = paths.display_path(customers_file)
+        match_rate = _join_match_rate(survey, customers, source, from_customers)
         lookup = customers.set_index("customer_id")
         for col in from_customers:
             frame[col] = survey["customer_id"].map(lookup[col])
@@ -919,6 +1092,7 @@ def load(
     blank = frame["nps"].isna()
     dropped = int(blank.sum())
     frame = frame.loc[~blank]
+    privacy.require_group_size(len(frame), min_cell, source=source, what="responses", filters=filters)
     return NPSData(
         frame=frame,
         dropped_rows=dropped,
@@ -929,7 +1103,36 @@ def load(
         filters=filters,
         truth=paths.truth_for(survey_file),
         cluster_col=cluster_col or None,
+        join_match_rate=match_rate,
     )
+
+
+def _require_joined_columns(customers: pd.DataFrame, columns: Sequence[str], segment_cols: Sequence[str]) -> None:
+    """A segment / filter column found in neither file: a one-line DataError naming the parameter and a guess."""
+    import difflib
+
+    for col in columns:
+        if col not in customers.columns:
+            names = [str(c) for c in customers.columns]
+            guess = difflib.get_close_matches(str(col), names, n=1, cutoff=0.6)
+            param = "segment_cols" if col in segment_cols else "filters"
+            raise DataError(customers.attrs.get("loyaltylab", {}).get("source", "customers"), col,
+                            f"named in {param} but in neither the survey nor the customers file"
+                            + (f"; did you mean '{guess[0]}'?" if guess else "")
+                            + f"; customers columns: {', '.join(names[:15])}{', …' if len(names) > 15 else ''}")
+
+
+def _join_match_rate(survey: pd.DataFrame, customers: pd.DataFrame, source: str, columns: Sequence[str]) -> float:
+    """Share of survey responses whose customer_id is in the customers table; none at all is a DataError (the
+    segment columns would silently all be '(missing)'). Ids are compared as text (io coerces both)."""
+    matched = survey["customer_id"].isin(customers["customer_id"].dropna())
+    if len(survey) and not matched.any():
+        cust_source = customers.attrs.get("loyaltylab", {}).get("source", "the customers file")
+        label = survey.attrs.get("loyaltylab", {}).get("mapped", {}).get("customer_id", "customer_id")
+        raise DataError(source, label, f"no survey customer_id matches one in {cust_source} (column 'customer_id'), "
+                        f"so {', '.join(columns)} cannot be joined: check that both files use the same ids "
+                        "(same prefix, leading zeros, type)")
+    return float(matched.mean()) if len(survey) else 1.0
 
 
 # --- estimated vs true (course data) --------------------------------------------------------------------------
@@ -1016,21 +1219,29 @@ def analyze(
     correction: str | None = "holm",
     margins: Sequence[float] = (2, 3, 5, 10),
 ) -> NPSReport:
-    """Run every part of the NPS analysis on loaded data."""
+    """Run every part of the NPS analysis on loaded data (bad parameters: a one-line DataError; fewer than
+    ``min_cell`` responses: a DataError, no report)."""
     from loyaltylab import themes as th
 
-    min_cell = privacy.check_min_cell(min_cell)
-    _check_method(ci_method)
+    check_parameters(period=period, min_cell=min_cell, confidence=confidence, ci_method=ci_method,
+                     correction=correction)
+    min_cell = _check_min_cell(min_cell)
     period = normalise_period(period)
     f = data.frame
+    privacy.require_group_size(len(f), min_cell, source=data.inputs.get("survey"), what="responses",
+                               filters=data.filters)
     opts = {"min_cell": min_cell, "confidence": confidence, "ci_method": ci_method}
     cluster = "cluster_id" if data.cluster_col else None
     result = overall(f, cluster_col=cluster, **opts)
     segments = {c: by_segment(f, c, correction=correction, cluster_col=cluster, **opts) for c in data.segment_cols}
     trend_table = trend(f, period=period, correction=correction, cluster_col=cluster, **opts) if data.has_dates else None
     has_items = dimension_scores(f.head(0)).shape[1] > 0
-    dims = compare_dimensions(f, confidence=confidence, min_cell=min_cell) if has_items else None
-    model = promoter_model(f, confidence=confidence, min_cell=min_cell) if has_items else None
+    dims = model = None
+    if has_items:  # cluster_col named as the user knows it (customer_id), not the frame's internal cluster_id
+        dims = replace(compare_dimensions(f, confidence=confidence, min_cell=min_cell, cluster_col=cluster),
+                       cluster_col=data.cluster_col)
+        model = replace(promoter_model(f, confidence=confidence, min_cell=min_cell, cluster_col=cluster),
+                        cluster_col=data.cluster_col)
     assigned = shares = quotes = accuracy = None
     if data.has_comments:
         assigned = th.assign(f["comment"])
@@ -1040,7 +1251,7 @@ def analyze(
     ref = result if not result.suppressed else from_counts(0, 0, 0)
     sizes = sample_size_table(margins, planning_mixes(ref), confidence)
     return NPSReport(
-        data=data, overall=result, distribution=distribution(f), segments=segments, trend=trend_table,
+        data=data, overall=result, distribution=distribution(f, min_cell=min_cell), segments=segments, trend=trend_table,
         dimensions=dims, model=model, assigned=assigned, themes=shares, quotes=quotes, sample_sizes=sizes,
         truth=truth_comparison(result, segments, data.truth, data.filters), theme_accuracy=accuracy,
         params={"period": period, "correction": correction, "cluster_col": data.cluster_col, **opts},
@@ -1073,6 +1284,7 @@ def to_results(report: NPSReport) -> dict:
         "period": report.params["period"],
         "correction": report.params["correction"],
         "filters": report.data.filters,
+        "join_match_rate": report.data.join_match_rate,
         "by_segment": {c: _records(t, seg_cols) for c, t in report.segments.items()},
         "trend": _records(report.trend, trend_cols),
         "themes": _records(report.themes, theme_cols),
@@ -1090,12 +1302,12 @@ def to_results(report: NPSReport) -> dict:
     }
     if report.dimensions is not None:
         results["dimensions"] = _records(report.dimensions.effects, [
-            "dimension", "mean_promoters", "mean_detractors", "difference", "cohens_d", "d_ci_low", "d_ci_high",
-            "p_adjusted", "suppressed"])
+            "dimension", "mean_promoters", "mean_detractors", "difference", "se_difference", "cohens_d", "d_ci_low",
+            "d_ci_high", "p_adjusted", "suppressed"])
     if report.model is not None:
         results["promoter_model"] = {
             "n": report.model.n, "pseudo_r2": report.model.pseudo_r2, "converged": report.model.converged,
-            "note": report.model.note,
+            "note": report.model.note, "cluster_col": report.model.cluster_col,
             "odds_ratios": _records(report.model.table, ["dimension", "odds_ratio", "ci_low", "ci_high", "p_value"]),
         }
     if report.truth is not None:
@@ -1215,7 +1427,8 @@ def describe_dimensions(report: NPSReport) -> list[str]:
         lines.append(f"Holding the other dimensions constant, one point more on {best['label']} multiplies the odds "
                      f"of being a promoter rather than a detractor by {best['odds_ratio']:.2f} "
                      f"({report.params['confidence']:.0%} CI {best['ci_low']:.2f}–{best['ci_high']:.2f}; "
-                     f"n = {m.n:,}, pseudo-R² = {m.pseudo_r2:.2f}).")
+                     f"n = {m.n:,}, pseudo-R² = {m.pseudo_r2:.2f}"
+                     + (f"; cluster-robust by {_esc(m.cluster_col)}" if m.cluster_col else "") + ").")
     elif m is not None and m.note:
         lines.append(f"Logistic model not shown: {m.note}.")
     return lines
@@ -1270,9 +1483,19 @@ def describe_truth(report: NPSReport) -> list[str]:
             f"{covered} of {len(t)} intervals in the comparison contain the true value."]
 
 
+def describe_join(report: NPSReport) -> list[str]:
+    """A warning when many survey responses found no customer to take their segment from."""
+    rate = report.data.join_match_rate
+    if rate is None or rate >= JOIN_WARN_RATE:
+        return []
+    return [f"**Warning:** only {rate:.1%} of survey responses matched a customer in "
+            f"{_esc(report.data.inputs.get('customers'))} on customer_id (expected ≥ {JOIN_WARN_RATE:.0%}); the rest "
+            f"are shown as segment '{MISSING_LABEL}'. Check that both files use the same ids."]
+
+
 def key_findings(report: NPSReport) -> list[str]:
-    """The 'Key findings' bullets, each computed from the results."""
-    lines = describe_overall(report)[:2]
+    """The 'Key findings' bullets, each computed from the results (data warnings first)."""
+    lines = describe_join(report) + describe_overall(report)[:2]
     for part in (describe_segments(report)[:3], describe_trend(report), describe_dimensions(report)[:1],
                  describe_themes(report)[:2], describe_truth(report)):
         lines.extend(part)
@@ -1321,6 +1544,8 @@ def view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
             out[col] = out[col].map(_p_text).astype(object)
         elif col in ("significant", "change_significant", "covered"):
             out[col] = out[col].map(lambda v: "yes" if v is True or v == 1 else "").astype(object)
+        elif isinstance(out[col].dtype, pd.Int64Dtype):  # hidden counts read like the other suppressed cells
+            out[col] = out[col].map(lambda v: "suppressed" if pd.isna(v) else int(v)).astype(object)
     return out.rename(columns=columns)
 
 
@@ -1328,10 +1553,15 @@ def view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def plot_distribution(dist: pd.DataFrame, ax=None):
-    """Responses per score 0–10, bars coloured by category."""
+    """Responses per score 0–10, bars coloured by category; suppressed scores (few respondents) are not drawn."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.8))
-    ax.bar(dist["score"], dist["n"], color=[NPS_COLORS[c] for c in dist["category"]], width=0.8)
+    hidden = dist["suppressed"].to_numpy(bool) if "suppressed" in dist else np.zeros(len(dist), bool)
+    shown = dist.loc[~hidden]
+    ax.bar(shown["score"], shown["n"].astype("float64"), color=[NPS_COLORS[c] for c in shown["category"]],
+           width=0.8)
+    for score in dist.loc[hidden, "score"]:
+        ax.text(score, 0, "suppressed", rotation=90, ha="center", va="bottom", fontsize=8, color=SUPPRESSED_COLOR)
     ax.set_xticks(range(11))
     ax.set_xlabel("Likelihood to recommend (0–10)")
     ax.set_ylabel("Responses")
@@ -1384,7 +1614,8 @@ def plot_segments(tables: Mapping[str, pd.DataFrame], reference: float | None = 
     fig, axes = plt.subplots(len(heights), 1, figsize=(8, sum(heights)), gridspec_kw={"height_ratios": heights},
                              squeeze=False)
     for ax, (col, table) in zip(axes[:, 0], tables.items()):
-        shown = table.assign(label=[f"{v} (n={n:,})" for v, n in zip(table["value"], table["n"])])
+        shown = table.assign(label=[str(v) if hidden or pd.isna(n) else f"{v} (n={n:,})"
+                                    for v, n, hidden in zip(table["value"], table["n"], table["suppressed"])])
         forest_plot(shown, "nps", "ci_low", "ci_high", "label", ref=reference, highlight_col="significant",
                     xlabel="NPS (points)", title=f"NPS by {col} (highlighted: differs from the rest)", ax=ax)
     drawn = [privacy.visible(t) for t in tables.values()]
