@@ -1299,6 +1299,7 @@ def to_results(report: NPSReport) -> dict:
             "Promoters %": None if not np.isfinite(o.promoters_pct) else round(o.promoters_pct, 1),
             "Detractors %": None if not np.isfinite(o.detractors_pct) else round(o.detractors_pct, 1),
         },
+        "headline_order": ["NPS", "CI low", "CI high", "Responses", "Promoters %", "Detractors %"],
     }
     if report.dimensions is not None:
         results["dimensions"] = _records(report.dimensions.effects, [
