@@ -501,3 +501,157 @@ def test_real_telco_file():
     assert df["gender"].tolist()[:2] == ["Female", "Male"]  # extra columns pass through
     summary = io.summarize(df)
     assert summary["rows"] == 7043 and summary["missing"] == {"TotalCharges": 11}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Blank rows: dropped, but every other row keeps the number the user sees in a spreadsheet or editor
+# ---------------------------------------------------------------------------------------------------------------------
+BLANKY_CSV = "\n\ncustomer_id,nps\nC1,9\n\n,\nC2,11\n  \nC3,7\n\n\n"  # header on line 3; data on lines 4, 7, 9
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_blank_lines_keep_file_row_numbers_in_csv(tmp_path, newline):
+    path = write(tmp_path, "s.csv", BLANKY_CSV.replace("\n", newline))
+    df = io.read_raw(path)
+    assert df["customer_id"].tolist() == ["C1", "C2", "C3"]
+    assert [i + 2 for i in df.index] == [4, 7, 9]
+    with pytest.raises(DataError) as info:
+        io.read_table(path, "survey")
+    assert info.value.rows == [7]
+    assert str(info.value) == f"{display_path(path)}: column 'nps': must be between 0 and 10: 1 row, e.g. row 7 (11)"
+
+
+def test_blank_rows_keep_sheet_row_numbers_in_excel(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    rows = {3: ["customer_id", "nps"], 4: ["C1", 9], 5: ["C2", 8], 7: ["C3", 11], 9: ["C4", 7]}  # 1, 2, 6, 8 blank
+    for r, values in rows.items():
+        for c, value in enumerate(values, start=1):
+            sheet.cell(row=r, column=c, value=value)
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    df = io.read_raw(path)
+    assert list(df.columns) == ["customer_id", "nps"]
+    assert df["customer_id"].tolist() == ["C1", "C2", "C3", "C4"]
+    assert [i + 2 for i in df.index] == [4, 5, 7, 9]
+    with pytest.raises(DataError) as info:
+        io.read_table(path, "survey")
+    assert info.value.rows == [7]
+    assert "column 'nps': must be between 0 and 10: 1 row, e.g. row 7 (11)" in str(info.value)
+
+
+def test_files_without_blank_rows_keep_a_plain_range_index(tmp_path):
+    path = write(tmp_path, "s.csv", survey({}))
+    index = io.read_raw(path).index
+    assert isinstance(index, pd.RangeIndex) and list(index) == [0, 1, 2]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Nested Parquet values and damaged files: always one DataError line, never another exception type
+# ---------------------------------------------------------------------------------------------------------------------
+def test_nested_parquet_values_in_canonical_columns_are_one_line_errors(tmp_path):
+    path = tmp_path / "s.parquet"
+    pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "nps": [[9, 8], None, [3]],
+                  "meta": [{"a": 1}, {"a": 2}, None]}).to_parquet(path)
+    with pytest.raises(DataError) as info:
+        io.read_table(path, "survey")
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg == (f"{display_path(path)}: column 'nps': nested values (lists/structs) are not supported; flatten the "
+                   "column to one value per cell: 2 rows, e.g. row 2 ([9, 8]), row 4 ([3])")
+    structs = tmp_path / "t.parquet"
+    pd.DataFrame({"customer_id": ["C1", "C2"], "comment": [{"text": "ok"}, {"text": "slow"}]}).to_parquet(structs)
+    with pytest.raises(DataError, match=r"column 'comment': nested values \(lists/structs\) are not supported"):
+        io.read_table(structs, "survey")
+    # in a column that is not canonical they pass through untouched
+    extra = tmp_path / "u.parquet"
+    pd.DataFrame({"customer_id": ["C1", "C2"], "nps": [9, 3], "tags": [["a", "b"], []]}).to_parquet(extra)
+    df = io.read_table(extra, "survey")
+    assert [list(v) for v in df["tags"]] == [["a", "b"], []]
+    assert df["nps"].tolist() == [9.0, 3.0]
+
+
+def _xlsx_bytes() -> bytes:
+    import io as stdlib_io
+
+    buffer = stdlib_io.BytesIO()
+    pd.DataFrame({"customer_id": ["C1", "C2"], "nps": [9, 3]}).to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _parquet_bytes() -> bytes:
+    import io as stdlib_io
+
+    buffer = stdlib_io.BytesIO()
+    pd.DataFrame({"customer_id": [f"C{i}" for i in range(200)], "nps": [i % 11 for i in range(200)]}).to_parquet(buffer)
+    return buffer.getvalue()
+
+
+def _damaged_sheet_xlsx() -> bytes:
+    """A real workbook whose sheet XML is cut in half: the zip opens, the sheet does not parse."""
+    import io as stdlib_io
+    import zipfile
+
+    source, out = zipfile.ZipFile(stdlib_io.BytesIO(_xlsx_bytes())), stdlib_io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, data[: len(data) // 2] if "worksheets/sheet" in item.filename else data)
+    return out.getvalue()
+
+
+def _zip_without_workbook() -> bytes:
+    import io as stdlib_io
+    import zipfile
+
+    out = stdlib_io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        target.writestr("readme.txt", "not a workbook")
+    return out.getvalue()
+
+
+def _scrambled_parquet() -> bytes:
+    data = bytearray(_parquet_bytes())
+    for i in range(8, len(data) - 8, 5):  # magic bytes at both ends intact, everything between scrambled
+        data[i] ^= 0xA5
+    return bytes(data)
+
+
+DAMAGED = [
+    ("truncated-xlsx", "s.xlsx", lambda: _xlsx_bytes()[:400], {}, "cannot read as an Excel workbook"),
+    ("xlsx-damaged-sheet", "s.xlsx", _damaged_sheet_xlsx, {}, "cannot read sheet 'Sheet1'"),
+    ("zip-without-workbook", "s.xlsx", _zip_without_workbook, {}, "cannot read as an Excel workbook"),
+    ("truncated-parquet", "s.parquet", lambda: _parquet_bytes()[:300], {}, "cannot read as a Parquet file"),
+    ("scrambled-parquet", "s.parquet", _scrambled_parquet, {}, "cannot read as a Parquet file"),
+    ("unclosed-quote", "s.csv", lambda: b'customer_id,nps,comment\nC1,9,fine\nC2,3,"slow\nC3,7,ok\n', {},
+     "unclosed quote: the quoted value starting in row 3 never ends"),
+    ("unclosed-quote-after-blank-lines", "s.csv", lambda: b'\ncustomer_id,comment\n\nC1,"slow\nC3,ok\n', {},
+     "unclosed quote: the quoted value starting in row 4 never ends"),
+    ("utf16-without-bom", "s.csv", lambda: "customer_id,nps\nC1,9\n".encode("utf-16-le"), {"encoding": "utf-16"},
+     "cannot decode the file as utf-16"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "kwargs", "rule"), [pytest.param(*c[1:], id=c[0]) for c in DAMAGED])
+def test_damaged_files_give_one_data_error_line(tmp_path, name, content, kwargs, rule):
+    path = write(tmp_path, name, content())
+    for read in (lambda: io.read_raw(path, **kwargs), lambda: io.read_table(path, "survey", **kwargs)):
+        with pytest.raises(DataError) as info:
+            read()
+        msg = str(info.value)
+        assert "\n" not in msg
+        assert msg.startswith(f"{display_path(path)}: "), msg
+        assert rule in msg, msg
+
+
+def test_any_other_reading_failure_becomes_a_data_error(tmp_path, monkeypatch):
+    path = write(tmp_path, "s.csv", survey({}))
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(io, "_finish", broken)
+    with pytest.raises(DataError, match=r"s\.csv: cannot read the file \(KeyError: 'boom'\)$"):
+        io.read_raw(path)

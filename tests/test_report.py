@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -156,22 +157,31 @@ def _job(**extra):
     return {"name": "a", "notebook": "notebooks/ok.ipynb", **extra}
 
 
+# A malformed reports.yml stops everything (exit 2) ...
 BAD_CONFIGS = [
     ({"job": [_job()]}, "top level: unknown key 'job'"),
     ({"jobs": []}, "'jobs' must be a non-empty list"),
     ({"jobs": [_job(fanout={"column": "region"})]}, "job 'a': unknown key 'fanout'"),
     ({"jobs": [{"name": "a"}]}, "job 'a': 'notebook' (a path to a .ipynb) is required"),
-    ({"jobs": [_job(notebook="notebooks/nope.ipynb")]}, "job 'a': notebook not found: "),
     ({"jobs": [_job(), _job()]}, "duplicate job name 'a'"),
     ({"jobs": [_job(name="a b")]}, "'name' must be letters"),
-    ({"jobs": [_job(parameters={"lable": "x"})]}, "job 'a': unknown parameter 'lable'"),
     ({"jobs": [_job(parameters={"output_dir": "x"})]}, "'output_dir' is set by the runner"),
     ({"defaults": {"parameter": {}}, "jobs": [_job()]}, "'defaults': unknown key 'parameter'"),
-    ({"jobs": [_job(fan_out={"column": "regoin", "data": "data/customers.csv"})]},
-     "column 'regoin': not found (fan-out of job 'a'); columns are: customer_id, region"),
-    ({"jobs": [_job(fan_out={"column": "region", "data": "data/missing.csv"})]}, "fan-out data file not found"),
-    ({"jobs": [_job(fan_out={"column": "region"})]}, "'fan_out' needs 'data'"),
+    ({"jobs": [_job(fan_out={"column": "region", "data": ["data/customers.csv"]})]}, "'fan_out' needs 'data'"),
+    ({"jobs": [_job(fan_out={"data": "data/customers.csv"})]}, "job 'a': 'fan_out' needs 'column'"),
+    ({"jobs": [_job(fan_out="region")]}, "job 'a': 'fan_out' must be a mapping"),
     ("jobs: [name: a\n", "not valid YAML: line"),
+]
+# ... a job that is well-formed but cannot run fails on its own; the others still run (DESIGN §5)
+JOB_PROBLEMS = [
+    (_job(notebook="notebooks/nope.ipynb"), "job 'a': notebook not found: "),
+    (_job(parameters={"lable": "x"}), "job 'a': unknown parameter 'lable'"),
+    (_job(fan_out={"column": "regoin", "data": "data/customers.csv"}),
+     "column 'regoin': not found (fan-out of job 'a'); columns are: customer_id, region"),
+    (_job(fan_out={"column": "region", "data": "data/missing.csv"}), "fan-out data file not found"),
+    (_job(fan_out={"column": "region", "data": "data/ragged.csv"}),
+     "row 3 has 3 fields but the header has 2 (check the delimiter, comma ',', and quotes) (fan-out data of job 'a')"),
+    (_job(notebook="data/customers.csv"), "not a readable notebook"),
 ]
 
 
@@ -184,6 +194,39 @@ def test_config_errors_are_one_line(project, config, message):
     assert message in text
     assert "\n" not in text
     assert isinstance(info.value, DataError)
+
+
+@pytest.mark.parametrize(("job", "message"), JOB_PROBLEMS, ids=[m[:30] for _, m in JOB_PROBLEMS])
+def test_a_job_that_cannot_run_fails_alone(project, job, message):
+    (project / "data" / "ragged.csv").write_text("customer_id,region\nc1,North\nc2,South,extra\n", encoding="utf-8")
+    path = write_config(project, {"jobs": [_job(name="first"), job, _job(name="last")]})
+    jobs = report.load_config(path)
+    assert [j.name for j in jobs] == ["first", "a", "last"]
+    assert jobs[0].problem is None and jobs[2].problem is None
+    problem = jobs[1].problem
+    assert message in problem
+    assert "\n" not in problem
+    # the run turns it into a failed job with a page saying why, without starting a kernel
+    result = report._run_job(jobs[1], project / "out", False, None)
+    assert result.status == "failed" and result.error == f"ConfigError: {problem}"
+    assert html.escape(message) in (project / "out" / "a" / "report.html").read_text(encoding="utf-8")
+
+
+def test_broken_jobs_do_not_break_selection_overrides_or_list(project, capsys):
+    path = write_config(project, {"jobs": [
+        _job(),
+        _job(name="gone", notebook="notebooks/gone.ipynb"),
+        _job(name="b", fan_out={"column": "region", "data": "data/nope.csv"}),
+    ]})
+    jobs = report.load_config(path, only=["b/north", "a"], overrides={"n": 2})
+    assert [(j.name, j.problem is None) for j in jobs] == [("a", True), ("b", False)]
+    assert jobs[0].parameters["n"] == 2
+    with pytest.raises(ConfigError, match="'nope' is not a parameter of any selected job's notebook"):
+        report.load_config(path, overrides={"nope": 1})
+    assert report.main(["--config", str(path), "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert re.search(r"^gone .*CANNOT RUN: .*job 'gone': notebook not found: ", listed, re.M)
+    assert re.search(r"^b .*CANNOT RUN: .*fan-out data file not found", listed, re.M)
 
 
 def test_config_error_through_the_cli_exits_2_with_one_line(project, capsys):
@@ -265,6 +308,36 @@ def test_fan_out_values_and_slugs(tmp_path):
     assert report.fan_out_values(numbers, "tier") == [(1, "1"), (2, "2")]
 
 
+def test_fan_out_values_are_read_like_every_input(tmp_path):
+    """The notebooks read files with loyaltylab.io; the fan-out must see the same values (else a part finds no rows)."""
+    gbk = tmp_path / "c.txt"
+    gbk.write_bytes("编号\t区域\nC1\t华东 \nC2\tN/A\nC3\t-\n\nC4\t华北\nC5\tnull\nC6\t 华东\n".encode("gbk"))
+    assert report.fan_out_values(gbk, "区域") == [("华东", "华东"), ("华北", "华北")]
+    book = tmp_path / "c.xlsx"
+    import pandas as pd
+
+    pd.DataFrame({"customer_id": ["a", "b", "c"], "tier": ["gold", "NA", "silver"]}).to_excel(book, index=False)
+    assert report.fan_out_values(book, "tier") == [("gold", "gold"), ("silver", "silver")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text('region,n\n"North,1\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad\.csv: unclosed quote: .* \(fan-out data of job 'x'\)$"):
+        report.fan_out_values(bad, "region", job="x")
+
+
+def test_fan_out_without_data_uses_the_course_customers_file(project, tmp_path, monkeypatch):
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "customers.csv").write_text("customer_id,region\nc1,Nord\nc2,Süd\nc3,Nord\n", encoding="utf-8")
+    monkeypatch.setenv("LOYALTYLAB_DATA", str(course))
+    path = write_config(project, {"jobs": [_job(fan_out={"column": "region"})]})
+    jobs = report.load_config(path)
+    assert [j.name for j in jobs] == ["a/nord", "a/süd"]
+    assert [j.parameters["filters"] for j in jobs] == [{"region": "Nord"}, {"region": "Süd"}]
+    monkeypatch.setenv("LOYALTYLAB_DATA", str(tmp_path / "nowhere"))
+    (job,) = report.load_config(path)
+    assert "fan-out data file not found" in job.problem and "nowhere/customers.csv" in job.problem
+
+
 def test_failed_job_inputs_fall_back_to_path_parameters_and_course_data(tmp_path, monkeypatch):
     monkeypatch.setenv("LOYALTYLAB_DATA", str(tmp_path))
     survey = tmp_path / "survey.csv"
@@ -298,11 +371,13 @@ def test_committed_reports_yml():
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert [j["name"] for j in config["jobs"]] == ["00_data_overview", "01_nps", "01_nps_by_region",
                                                    "04_churn_survival"]
+    assert config["jobs"][2]["fan_out"] == {"column": "region"}  # the course customers file ($LOYALTYLAB_DATA)
     needed = [ROOT / j["notebook"] for j in config["jobs"]] + [ROOT / "data" / "course" / "customers.csv"]
     if not all(p.exists() for p in needed):
         pytest.skip("notebooks or course data not there yet")
     jobs = report.load_config(path)
     assert len(jobs) > 4 and all(j.notebook.exists() for j in jobs)
+    assert [j.name for j in jobs if j.problem] == []
 
 
 @pytest.mark.notebook
@@ -318,3 +393,134 @@ def test_cell_timeout_fails_the_job_with_a_page(tmp_path, capsys):
     assert "slow FAILED" in line and "CellTimeoutError: A cell timed out" in line and "time.sleep" not in line
     page = (tmp_path / "slow" / "report.html").read_text(encoding="utf-8")
     assert "This report failed: CellTimeoutError" in page
+
+
+@pytest.mark.notebook
+def test_jobs_that_cannot_start_fail_alone_and_the_batch_goes_on(project, capsys):
+    config = write_config(project, {"jobs": [
+        _job(name="missing", notebook="notebooks/nope.ipynb"),
+        _job(name="good"),
+        _job(name="typo", parameters={"lable": "x"}),
+        _job(name="regions", fan_out={"column": "region", "data": "data/nope.csv"}),
+    ]})
+    out = project / "out"
+    (out / "typo").mkdir(parents=True)
+    (out / "typo" / "results.json").write_text("{}", encoding="utf-8")  # from an earlier run: must not survive
+    assert report.main(["--config", str(config), "--out", str(out), "-j", "2"]) == 1
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    jobs = {j["name"]: j for j in manifest["jobs"]}
+    assert list(jobs) == ["missing", "good", "typo", "regions"]
+    assert manifest["summary"] == {"jobs": 4, "ok": 1, "failed": 3}
+    assert jobs["good"]["status"] == "ok" and (out / "good" / "results.json").exists()
+    assert re.match(r"ConfigError: \S*reports\.yml: job 'missing': notebook not found: ", jobs["missing"]["error"])
+    assert "unknown parameter 'lable'" in jobs["typo"]["error"]
+    assert "fan-out data file not found" in jobs["regions"]["error"]
+    assert not (out / "typo" / "results.json").exists()
+    for name in ("missing", "typo", "regions"):
+        assert jobs[name]["status"] == "failed"
+        assert "ConfigError" in (out / name / "report.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr class=\"(\w+-row)\">", index)
+    assert rows == ["failed-row", "ok-row", "failed-row", "failed-row"]
+    text = capsys.readouterr().out
+    assert "1 ok, 3 failed" in text
+    assert re.search(r"FAILED missing: ConfigError: \S*reports\.yml: job 'missing': notebook not found", text)
+    assert "FAILED regions: ConfigError: " in text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Manifest packages, headline order, offline pages
+
+
+def test_manifest_lists_every_declared_dependency_and_python(tmp_path):
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = [re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec).group(0) for spec in declared]
+    assert {"matplotlib", "pandera", "pyarrow", "openpyxl", "jieba", "pyyaml"} <= set(names)
+    result = report.JobResult(name="a", notebook=OK_NB, parameters={}, status="ok", error=None, seconds=1.0,
+                              out_dir=tmp_path / "a")
+    packages = report.build_manifest([result], tmp_path, 1.0)["packages"]
+    for name in names:
+        assert packages.get(name), f"{name} missing from the manifest's packages"
+    assert packages["python"] and packages["loyaltylab"]
+    assert not {"pytest", "ruff", "pytest-xdist"} & set(packages)  # dev tools are not what the reports ran on
+
+
+def test_index_shows_headline_numbers_in_the_notebooks_order(tmp_path):
+    results = {"headline": {"Alpha": 1, "Customers": 3000, "Zeta": 2, "Churned": 0.25},
+               "headline_order": ["Customers", "Churned", "not a headline", "Customers"]}
+    headline = report.headline_from_results(results)
+    assert list(headline) == ["Customers", "Churned", "Alpha", "Zeta"]
+    assert list(report.headline_from_results({"headline": {"b": 1, "a": 2, "C": 3}})) == ["C", "a", "b"]
+    assert report.headline_from_results({"headline": "n/a"}) == {} and report.headline_from_results(None) == {}
+    result = report.JobResult(name="a", notebook=OK_NB, parameters={}, status="ok", error=None, seconds=1.0,
+                              out_dir=tmp_path / "a", headline=headline)
+    manifest = report.build_manifest([result], tmp_path, 1.0)
+    assert manifest["jobs"][0]["headline_order"] == ["Customers", "Churned", "Alpha", "Zeta"]
+    written = json.loads(json.dumps(manifest, sort_keys=True))  # manifest.json sorts keys; the order survives
+    for m in (manifest, written):
+        assert re.findall(r"<dt>(.*?)</dt>", report.render_index(m)) == ["Customers", "Churned", "Alpha", "Zeta"]
+
+
+# <script src="http…">, <link href="//cdn…">: anything a browser would fetch when the page is opened
+EXTERNAL_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", re.I)
+
+
+def test_report_html_loads_nothing_from_the_network(tmp_path):
+    import nbformat
+
+    code = nbformat.v4.new_code_cell("print('hello')", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="FIXTURE-OFFLINE-OUTPUT\n"),
+        nbformat.v4.new_output("display_data", data={"text/html": "<b>a table</b>", "text/plain": "a table"}),
+    ])
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Offline\n\nSee [the guide](https://example.org/guide) for $n$ details."),
+        code,
+    ])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {}, "version_major": 2, "version_minor": 0}}
+    executed = tmp_path / "executed.ipynb"
+    nbformat.write(nb, executed)
+    page = report.export_html(executed, tmp_path / "report.html", title="offline").read_text(encoding="utf-8")
+    assert "FIXTURE-OFFLINE-OUTPUT" in page and "<b>a table</b>" in page
+    assert EXTERNAL_ASSET.findall(page) == []
+    assert not re.search(r"cdnjs|jsdelivr|unpkg|require\.min\.js|mathjax", page, re.I)
+    assert 'href="https://example.org/guide"' in page  # a link in the text is fine: nothing loads it
+
+
+@pytest.mark.notebook
+def test_committed_reports_yml_end_to_end_on_the_small_course_data(small_course_dir, tmp_path, monkeypatch, capsys):
+    """`make reports` on the small course world: the committed reports.yml, two workers, every job ok.
+
+    LOYALTYLAB_DATA goes into os.environ, which the spawned workers and their kernels inherit."""
+    import pandas as pd
+
+    monkeypatch.setenv("LOYALTYLAB_DATA", str(small_course_dir))
+    out = tmp_path / "reports"
+    rc = report.main(["-j", "2", "--out", str(out)])  # as the Makefile: no --config, so the project's reports.yml
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (out / "index.html").exists()
+    regions = sorted(pd.read_csv(small_course_dir / "customers.csv")["region"].dropna().unique())
+    assert len(regions) >= 3
+    parts = [f"01_nps_by_region/{report.slugify(r)}" for r in regions]
+    jobs = {j["name"]: j for j in manifest["jobs"]}
+    assert list(jobs) == ["00_data_overview", "01_nps", *parts, "04_churn_survival"]
+    assert [(n, j["error"]) for n, j in jobs.items() if j["status"] != "ok"] == []
+    assert manifest["summary"] == {"jobs": len(jobs), "ok": len(jobs), "failed": 0}
+    assert [jobs[p]["parameters"]["filters"] for p in parts] == [{"region": r} for r in regions]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for name, job in jobs.items():
+        folder = out / name
+        results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        page = (folder / "report.html").read_text(encoding="utf-8")
+        assert EXTERNAL_ASSET.findall(page) == [], name
+        assert f'href="{name}/report.html"' in index
+        # the kernels read the small data, not data/course: the environment reached them
+        assert job["inputs"], name
+        assert {Path(p).resolve().parent for p in job["inputs"]} == {small_course_dir.resolve()}, name
+        assert all(job["inputs"].values()), name
+        order = [k for k in results.get("headline_order", []) if k in results.get("headline", {})]
+        assert job["headline_order"][: len(order)] == order, name

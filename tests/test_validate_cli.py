@@ -164,3 +164,36 @@ def test_cli_bad_map_exits_2_with_one_line(tmp_path):
     path.write_text(GOOD_SURVEY, encoding="utf-8")
     assert_one_line_error(cli("--table", "survey", path, "--map", "tenure"),
                           "error: --map: expected USER_COLUMN=CANONICAL_COLUMN, got 'tenure'")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Files that cannot be read as a table: one line, exit 2, never a traceback
+# ---------------------------------------------------------------------------------------------------------------------
+def test_main_nested_parquet_values_exit_2_with_one_line(tmp_path, capsys):
+    path = tmp_path / "survey.parquet"
+    pd.DataFrame({"customer_id": ["C1", "C2"], "nps": [[9], [1, 2]]}).to_parquet(path)
+    assert_one_line_error(main(capsys, "--table", "survey", path),
+                          "survey.parquet: column 'nps': nested values (lists/structs) are not supported",
+                          "2 rows, e.g. row 2 ([9]), row 3 ([1, 2])")
+
+
+def test_main_blank_lines_do_not_shift_row_numbers(tmp_path, capsys):
+    path = tmp_path / "survey.csv"
+    path.write_text("customer_id,nps\n\nC1,9\n\n\nC2,12\n", encoding="utf-8")
+    assert_one_line_error(main(capsys, "--table", "survey", path), "column 'nps': must be between 0 and 10",
+                          "1 row, e.g. row 6 (12)")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("fake.xlsx", b"PK\x03\x04 this is not really a zip archive", "fake.xlsx: cannot read as an Excel workbook"),
+        ("broken.parquet", b"PAR1" + bytes(range(256)) * 4 + b"PAR1", "broken.parquet: cannot read as a Parquet file"),
+        ("quote.csv", b'customer_id,comment\nC1,"never closed\nC2,ok\n', "quote.csv: unclosed quote"),
+    ],
+    ids=["fake-xlsx", "corrupt-parquet", "unclosed-quote"],
+)
+def test_main_damaged_files_exit_2_with_one_line(tmp_path, capsys, name, content, fragment):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert_one_line_error(main(capsys, "--table", "survey", path), fragment)

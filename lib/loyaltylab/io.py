@@ -12,6 +12,10 @@ Reading (:func:`read_raw`)
     * Excel ``.xlsx`` / ``.xlsm`` (openpyxl; the first sheet unless ``sheet`` is given) and Parquet.
     * Header names are stripped of whitespace (and of a stray BOM); cells that are blank or one of
       :data:`MISSING_TOKENS` (``NA``, ``N/A``, ``null``, ``-`` …) become missing. Nothing else is changed.
+    * Blank rows (before the header, between or after the data) are dropped, but every row keeps its place: the
+      index is always the spreadsheet row minus 2, so messages name the row the user sees in Excel or an editor.
+    * A file that cannot be read at all (damaged workbook or Parquet file, unclosed quote, …) is a DataError too;
+      no other exception type leaves :func:`read_raw` for a bad file.
 
 Validation (:func:`validate_frame`, :func:`read_table`)
     Canonical columns that are present are coerced (ids → text, so 1001 and 1001.0 join; numbers → float64;
@@ -27,6 +31,7 @@ Decisions worth knowing
     * Dates: ISO ``2024-03-05`` (time allowed), ``2024/03/05``, ``2024.03.05``, ``2024年3月5日``, ``20240305``,
       real Excel dates, and Excel serial numbers between 20000 and 80000 (1954–2119). Day-first or month-first
       forms such as ``05/03/2024`` are ambiguous and rejected.
+    * Nested Parquet values (lists, structs, maps) in a canonical column are an error; in other columns they pass.
     * transactions.amount may be negative (refunds); customers.churn_date set while churned is 0 is an error;
       churned 1 with an empty churn_date is allowed (date unknown). A header-only file is an error (no data rows).
     * Rows filtered with :func:`apply_filters` keep their original index, so later errors still give file rows.
@@ -79,6 +84,8 @@ FLAG_WORDS = {
 EXCEL_SERIAL_RANGE = (20000, 80000)
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 DATE_RULE = "not a date (expected YYYY-MM-DD)"
+NESTED_RULE = "nested values (lists/structs) are not supported; flatten the column to one value per cell"
+EXCEL_HEADER_SEARCH_ROWS = 200  # blank rows above an Excel header are looked for here first
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -135,10 +142,13 @@ IMPORTANCE_LABEL = "importance_*"
 def read_raw(
     path, *, encoding: str | None = None, sep: str | None = None, sheet: str | int | None = None
 ) -> pd.DataFrame:
-    """Read a CSV/TSV/TXT, Excel or Parquet file into a frame with a fresh RangeIndex (row ``i`` = file row ``i+2``).
+    """Read a CSV/TSV/TXT, Excel or Parquet file into a frame whose index is the file row minus 2.
 
-    ``encoding`` and ``sep`` override detection for text files; ``sheet`` picks an Excel sheet (name or 0-based
-    position). What was detected is kept in ``df.attrs["loyaltylab"]`` (source, format, encoding, sep, sheet).
+    Row ``i`` of the frame is spreadsheet row ``i + 2`` (the header is row 1). Blank rows are dropped without
+    renumbering, so the index has gaps where they were (and starts above 0 when blank rows precede the header);
+    without blank rows it is a plain RangeIndex from 0. ``encoding`` and ``sep`` override detection for text files;
+    ``sheet`` picks an Excel sheet (name or 0-based position). What was detected is kept in
+    ``df.attrs["loyaltylab"]`` (source, format, encoding, sep, sheet). Any problem reading the file is a DataError.
     """
     p = Path(path).expanduser()
     source = display_path(p)
@@ -159,18 +169,34 @@ def read_raw(
         raise DataError(source, None, "file is empty")
 
     info: dict = {"source": source, "path": str(p)}
-    if suffix in TEXT_EXTENSIONS:
-        df, header, used_encoding, used_sep = _read_text(p, source, encoding, sep)
-        info.update(format="csv", encoding=used_encoding, sep=used_sep)
-    elif suffix in EXCEL_EXTENSIONS:
-        df, header, sheet_name = _read_excel(p, source, sheet)
-        info.update(format="excel", sheet=sheet_name)
-    else:
-        df, header = _read_parquet(p, source), None
-        info.update(format="parquet")
-    df = _finish(df, header, source)
+    try:
+        if suffix in TEXT_EXTENSIONS:
+            df, header, used_encoding, used_sep = _read_text(p, source, encoding, sep)
+            info.update(format="csv", encoding=used_encoding, sep=used_sep)
+        elif suffix in EXCEL_EXTENSIONS:
+            df, header, sheet_name = _read_excel(p, source, sheet)
+            info.update(format="excel", sheet=sheet_name)
+        else:
+            df, header = _read_parquet(p, source), None
+            info.update(format="parquet")
+        df = _finish(df, header, source)
+    except DataError:
+        raise
+    except Exception as exc:  # a safety net: whatever a reader raises for a damaged file, the user gets one line
+        raise DataError(source, None, f"cannot read the file ({_exception_line(exc)})") from None
     df.attrs["loyaltylab"] = info
     return df
+
+
+def _exception_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# Blank lines before the header: they are skipped, but counted, so row numbers stay the file's.
+_LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\r|\n))*")
 
 
 def _read_text(p: Path, source: str, encoding: str | None, sep: str | None):
@@ -195,8 +221,13 @@ def _read_text(p: Path, source: str, encoding: str | None, sep: str | None):
         text = codecs.getincrementaldecoder(enc)(errors="strict" if encoding else "replace").decode(raw, complete)
     except UnicodeDecodeError as exc:
         raise DataError(source, None, f"cannot decode the file as {enc} ({exc.reason} at byte {exc.start})") from None
+    except UnicodeError as exc:  # e.g. "UTF-16 stream does not start with BOM"
+        raise DataError(source, None, f"cannot decode the file as {enc} ({exc})") from None
     if not text.strip():
         raise DataError(source, None, "file is empty")
+    leading = _LEADING_BLANK_LINES.match(text).group(0)
+    skip = len(re.findall(r"\r\n|\r|\n", leading))
+    text = text[len(leading):]
     if sep is not None:
         sep = _normalise_sep(sep, source)
     else:
@@ -207,12 +238,16 @@ def _read_text(p: Path, source: str, encoding: str | None, sep: str | None):
     candidates = [enc] if encoding else fallbacks.get(enc, [enc])
     for i, candidate in enumerate(candidates):
         try:
+            # Blank lines are kept (as empty rows, dropped later) so the index stays the file's row numbering.
             df = pd.read_csv(
                 p, sep=sep, encoding=candidate, engine="c", na_values=[*MISSING_TOKENS, " "], keep_default_na=False,
-                skipinitialspace=True, low_memory=False,
+                skipinitialspace=True, low_memory=False, skip_blank_lines=False, skiprows=skip,
             )
+            df.index = pd.RangeIndex(skip, skip + len(df))
             return df, header, candidate, sep
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
+            if not isinstance(exc, UnicodeDecodeError):  # e.g. "UTF-16 stream does not start with BOM"
+                raise DataError(source, None, f"cannot decode the file as {candidate} ({exc})") from None
             if i + 1 < len(candidates):
                 continue
             tried = " or ".join(ENCODING_LABELS.get(c, c) for c in candidates)
@@ -222,6 +257,8 @@ def _read_text(p: Path, source: str, encoding: str | None, sep: str | None):
             raise DataError(source, None, "file is empty") from None
         except pd.errors.ParserError as exc:
             raise DataError(source, None, _parser_message(str(exc), sep)) from None
+        except OSError as exc:
+            raise DataError(source, None, f"cannot open the file ({exc.strerror or exc})") from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -294,6 +331,10 @@ def _parser_message(message: str, sep: str) -> str:
         expected, line, saw = m.groups()
         return (f"row {line} has {saw} fields but the header has {expected} "
                 f"(check the delimiter, {label}, and quotes)")
+    m = re.search(r"EOF inside string starting at row (\d+)", message)
+    if m:  # the tokenizer counts rows from 0, the header included
+        return (f"unclosed quote: the quoted value starting in row {int(m.group(1)) + 1} never ends "
+                "(a \" without its closing \")")
     first = message.strip().splitlines()[0] if message.strip() else "unknown error"
     return f"cannot parse the file as delimited text with delimiter {label} ({first})"
 
@@ -316,13 +357,25 @@ def _read_excel(p: Path, source: str, sheet):
         else:
             raise DataError(source, None, f"no sheet named {sheet!r} (sheets: {', '.join(names)})")
         try:
-            first = book.parse(sheet_name, header=None, nrows=1)
-            df = book.parse(sheet_name, na_values=[*MISSING_TOKENS, " "], keep_default_na=False)
+            # The header is the first row with a value; blank rows above it are counted so rows keep their numbers.
+            skip = header = None
+            for nrows in (EXCEL_HEADER_SEARCH_ROWS, None):
+                top = book.parse(sheet_name, header=None, nrows=nrows)
+                filled = top.notna().any(axis=1).to_numpy()
+                if filled.any():
+                    skip = int(filled.argmax())
+                    header = ["" if pd.isna(v) else str(v) for v in top.iloc[skip].tolist()]
+                    break
+                if nrows is None or len(top) < nrows:
+                    break
+            if skip is None:
+                raise DataError(source, None, f"sheet {sheet_name!r} is empty")
+            df = book.parse(sheet_name, skiprows=skip, na_values=[*MISSING_TOKENS, " "], keep_default_na=False)
+        except DataError:
+            raise
         except Exception as exc:
-            raise DataError(source, None, f"cannot read sheet {sheet_name!r} ({type(exc).__name__}: {exc})") from None
-    if first.empty:
-        raise DataError(source, None, f"sheet {sheet_name!r} is empty")
-    header = ["" if pd.isna(v) else str(v) for v in first.iloc[0].tolist()]
+            raise DataError(source, None, f"cannot read sheet {sheet_name!r} ({_exception_line(exc)})") from None
+    df.index = pd.RangeIndex(skip, skip + len(df))
     return df, header, sheet_name
 
 
@@ -333,6 +386,8 @@ def _read_parquet(p: Path, source: str) -> pd.DataFrame:
         raise DataError(source, None, f"cannot read as a Parquet file ({type(exc).__name__})") from None
     if not isinstance(df.index, pd.RangeIndex) or any(n is not None for n in df.index.names):
         df = df.reset_index()  # a saved index (e.g. customer_id) is data, keep it as columns
+    elif df.index.start != 0 or df.index.step != 1:
+        df = df.reset_index(drop=True)  # a saved slice: rows are numbered from the file's first row
     return df
 
 
@@ -350,7 +405,8 @@ def _clean_name(name) -> str:
 
 
 def _finish(df: pd.DataFrame, header: list[str] | None, source: str) -> pd.DataFrame:
-    """Strip header names, refuse duplicates, drop empty unnamed columns, blank tokens → missing, fresh index."""
+    """Strip header names, refuse duplicates, drop empty unnamed columns, blank tokens → missing, drop blank rows
+    (keeping the index: row ``i`` stays file row ``i + 2``)."""
     raw = [_clean_name(h) for h in header] if header is not None and len(header) == df.shape[1] else None
     names = raw if raw is not None else [_clean_name(c) for c in df.columns]
     seen: dict[str, list[int]] = {}
@@ -374,13 +430,16 @@ def _finish(df: pd.DataFrame, header: list[str] | None, source: str) -> pd.DataF
     if df.shape[1] == 0:
         raise DataError(source, None, "file is empty")
     for col in df.select_dtypes(include="object").columns:
+        if _nested_mask(df[col]) is not None:
+            continue  # lists / structs (Parquet): left as they are; validate_frame refuses them in canonical columns
         blank = _blank(df[col])
         if (blank & df[col].notna()).any():
             df[col] = df[col].mask(blank)
+    empty_rows = df.isna().all(axis=1).to_numpy()
+    if empty_rows.any():
+        df = df.loc[~empty_rows]  # blank lines / rows: dropped, but the others keep their row numbers
     if len(df) == 0:
         raise DataError(source, None, "no data rows (the file has only a header)")
-    if not (isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1):
-        df = df.reset_index(drop=True)
     return df
 
 
@@ -389,6 +448,33 @@ def _finish(df: pd.DataFrame, header: list[str] | None, source: str) -> pd.DataF
 # --------------------------------------------------------------------------------------------------------------------
 def _is_textlike(s: pd.Series) -> bool:
     return s.dtype == object or ptypes.is_string_dtype(s)
+
+
+_NESTED_TYPES = (list, tuple, dict, set, frozenset, np.ndarray)
+# What pandas.api.types.infer_dtype says for object columns that cannot hold a list or a dict.
+_SCALAR_INFERRED = frozenset({
+    "string", "bytes", "empty", "integer", "floating", "mixed-integer-float", "decimal", "complex", "boolean",
+    "datetime64", "datetime", "date", "timedelta64", "timedelta", "time", "period", "interval",
+})
+
+
+def _nested_mask(s: pd.Series) -> np.ndarray | None:
+    """Rows holding a list, array, dict (a Parquet list / struct / map value); None when there is none.
+
+    A C-speed type scan first; only columns it calls "mixed" are looked at value by value."""
+    if s.dtype != object or ptypes.infer_dtype(s, skipna=True) in _SCALAR_INFERRED:
+        return None
+    mask = np.fromiter((isinstance(v, _NESTED_TYPES) for v in s.to_numpy()), dtype=bool, count=len(s))
+    return mask if mask.any() else None
+
+
+def _check_scalar(s: pd.Series, label: str, source) -> None:
+    mask = _nested_mask(s)
+    if mask is None:
+        return
+    where = s.index[mask][:MAX_EXAMPLES]
+    values = [v.tolist() if isinstance(v, np.ndarray) else v for v in s.to_numpy()[mask][:MAX_EXAMPLES]]
+    raise DataError(source, label, NESTED_RULE, [spreadsheet_row(i) for i in where], values, n_bad=int(mask.sum()))
 
 
 def _factorize(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -409,7 +495,7 @@ def _stripped(s: pd.Series) -> pd.Series:
         return pd.Series(np.nan, index=s.index, dtype=object)
     try:
         return s.str.strip()
-    except AttributeError:  # object column without a single string
+    except (AttributeError, TypeError):  # an object column without a single string (numbers, bytes, …)
         return pd.Series(np.nan, index=s.index, dtype=object)
 
 
@@ -879,18 +965,24 @@ def validate_frame(df: pd.DataFrame, table: str, *, source=None, snapshot_date=N
         rule, s, label = rules[col], out[col], labels.get(col, col)
         if isinstance(s, pd.DataFrame):
             raise DataError(source, label, "duplicated column name")
-        if rule.kind in ("key", "id"):
-            out[col] = _to_id(s)
-        elif rule.kind == "text":
-            out[col] = _to_text(s)
-        elif rule.kind == "date":
-            out[col] = _to_date(s, label, source)
-        elif rule.kind == "flag":
-            out[col] = _to_flag(s, label, source)
-        elif rule.kind == "number":
-            values = _to_float(s, label, source)
-            _check_numbers(values, s, label, source, integer=rule.integer)
-            out[col] = values
+        _check_scalar(s, label, source)
+        try:
+            if rule.kind in ("key", "id"):
+                out[col] = _to_id(s)
+            elif rule.kind == "text":
+                out[col] = _to_text(s)
+            elif rule.kind == "date":
+                out[col] = _to_date(s, label, source)
+            elif rule.kind == "flag":
+                out[col] = _to_flag(s, label, source)
+            elif rule.kind == "number":
+                values = _to_float(s, label, source)
+                _check_numbers(values, s, label, source, integer=rule.integer)
+                out[col] = values
+        except DataError:
+            raise
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # a value type no rule foresaw
+            raise DataError(source, label, f"unsupported values ({_exception_line(exc)})") from None
     _validate_schema(out, df, table, present, source, snapshot, labels)
     return out
 

@@ -8,8 +8,11 @@ Per job the runner executes the notebook with papermill (``output_dir`` set to t
 set to False), exports HTML with nbconvert (code hidden unless ``--show-code``) and writes, under the output
 folder, ``<job>/executed.ipynb``, ``<job>/report.html`` and the ``<job>/results.json`` the notebook wrote; then
 ``index.html`` (status, duration, headline numbers, links) and ``manifest.json`` (parameters, SHA-256 of every
-input file, package versions, timings). A failing job does not stop the others; the exit code says whether any
-failed. The reports.yml format is documented at the top of the project's reports.yml.
+input file, package versions, timings). A failing job does not stop the others, and neither does a job that cannot
+start (its notebook or fan-out data is missing, a parameter is not the notebook's): it is listed as failed with the
+reason. Only a malformed reports.yml stops the run before it starts (exit 2); otherwise the exit code is 1 when any
+job failed. Reports are self-contained: no script or style sheet is fetched from the network when one is opened.
+The reports.yml format is documented at the top of the project's reports.yml.
 """
 from __future__ import annotations
 
@@ -53,10 +56,9 @@ CONFIG_KEYS = ("defaults", "jobs")
 DEFAULTS_KEYS = ("parameters",)
 JOB_KEYS = ("name", "notebook", "parameters", "fan_out")
 FAN_OUT_KEYS = ("column", "data")
+DEFAULT_FAN_OUT_TABLE = "customers"  # fan_out without 'data' reads the course customers file
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-PACKAGES = (
-    "numpy", "pandas", "scipy", "scikit-learn", "lifelines", "statsmodels", "papermill", "nbconvert", "loyaltylab",
-)
+DISTRIBUTION = "loyaltylab"
 MAX_HEADLINE = 8  # numbers per job on the index page; the rest stay in results.json
 _UNKNOWN = object()  # a parameter default that is not a literal
 
@@ -77,13 +79,15 @@ class ConfigError(DataError):
 
 @dataclass
 class Job:
-    """One notebook run. ``folder`` is relative to the output folder; ``group`` is the config entry's name."""
+    """One notebook run. ``folder`` is relative to the output folder; ``group`` is the config entry's name.
+    ``problem`` (one line) marks a job that cannot run as configured: it is reported as failed, not executed."""
 
     name: str
     notebook: Path
     parameters: dict = field(default_factory=dict)
     folder: str = ""
     group: str = ""
+    problem: str | None = None
 
     def __post_init__(self):
         self.notebook = Path(self.notebook)
@@ -120,9 +124,12 @@ class JobResult:
 def load_config(path: str | os.PathLike, only: Sequence[str] | None = None, overrides: dict | None = None) -> list[Job]:
     """Read and validate reports.yml; return its jobs (fan-out expanded, config order).
 
-    ``only`` selects jobs by config name (all of a fan-out) or by expanded name (``01_nps_by_region/north``);
-    files (notebooks, fan-out data) are checked for the selected jobs only. ``overrides`` (from ``-p``) go on top of
-    every job's parameters, for the notebooks that declare them.
+    A malformed file (YAML, keys, names, value types) raises ConfigError. A job that is well-formed but cannot run
+    (notebook missing or unreadable, a parameter the notebook does not have, fan-out data missing or without the
+    column) comes back as one Job with ``problem`` set, so the other jobs still run. ``only`` selects jobs by config
+    name (all of a fan-out) or by expanded name (``01_nps_by_region/north``); files (notebooks, fan-out data) are
+    checked for the selected jobs only. ``overrides`` (from ``-p``) go on top of every job's parameters, for the
+    notebooks that declare them.
     """
     path = Path(path)
     source = paths.display_path(path)
@@ -173,37 +180,57 @@ def load_config(path: str | os.PathLike, only: Sequence[str] | None = None, over
         fan_out = spec.get("fan_out")
         if fan_out is not None:
             if not isinstance(fan_out, dict):
-                raise ConfigError(source, f"{where}: 'fan_out' must be a mapping with 'column' and 'data'")
+                raise ConfigError(source, f"{where}: 'fan_out' must be a mapping with 'column' (and optionally 'data')")
             _check_keys(source, f"{where} 'fan_out'", fan_out, FAN_OUT_KEYS)
-            for key in FAN_OUT_KEYS:
-                if not isinstance(fan_out.get(key), str) or not fan_out[key].strip():
-                    raise ConfigError(source, f"{where}: 'fan_out' needs '{key}' (a string)")
+            if not isinstance(fan_out.get("column"), str) or not fan_out["column"].strip():
+                raise ConfigError(source, f"{where}: 'fan_out' needs 'column' (a string)")
+            data = fan_out.get("data")
+            if data is not None and (not isinstance(data, str) or not data.strip()):
+                raise ConfigError(source, f"{where}: 'fan_out' needs 'data' to be a path (a string); leave it out "
+                                  f"to use the course {DEFAULT_FAN_OUT_TABLE} file")
         entries.append((name, base / notebook, params, fan_out))
 
     selected = _select(source, entries, only)
     jobs: list[Job] = []
+    broken: set[str] = set()
     for name, notebook, params, fan_out in entries:
         if name not in selected:
             continue
-        declared = _declared_parameters(source, name, notebook)
-        merged = _merge_parameters(default_params, params, overrides or {}, declared, source, name)
-        if fan_out is None:
-            jobs.append(Job(name=name, notebook=notebook, parameters=merged))
-            continue
-        if declared is not None and "filters" not in declared:
-            raise ConfigError(source, f"job '{name}': fan_out needs a 'filters' parameter in {notebook.name}")
-        data_path = base / fan_out["data"]
-        for value, slug in fan_out_values(data_path, fan_out["column"], job=name):
-            child = dict(merged)
-            child["filters"] = {**(merged.get("filters") or {}), fan_out["column"]: value}
-            jobs.append(Job(name=f"{name}/{slug}", notebook=notebook, parameters=child, group=name))
-    expanded, jobs = jobs, [j for j in jobs if selected[j.group] is None or j.name in selected[j.group]]
-    missing = sorted({n for wanted in selected.values() if wanted for n in wanted} - {j.name for j in jobs})
+        try:
+            jobs.extend(_expand_job(source, base, name, notebook, params, fan_out, default_params, overrides or {}))
+        except DataError as exc:  # this job cannot run as written; the others still do
+            broken.add(name)
+            shown = _merge_parameters(default_params, params, overrides or {}, None, source, name)
+            jobs.append(Job(name=name, notebook=notebook, parameters=shown, problem=_one_line(exc)))
+    expanded, jobs = jobs, [j for j in jobs
+                            if selected[j.group] is None or j.name in selected[j.group] or j.group in broken]
+    wanted = {n for parts in selected.values() if parts for n in parts}
+    missing = sorted(n for n in wanted - {j.name for j in jobs} if n.split("/")[0] not in broken)
     if missing:
         parts = ", ".join(j.name for j in expanded if j.group == missing[0].split("/")[0])
         raise ConfigError(source, f"--only {missing[0]}: no such fan-out part; parts are: {parts}")
-    if overrides:
-        _check_overrides_used(source, overrides, [j.notebook for j in jobs])
+    runnable = [j.notebook for j in jobs if j.problem is None]
+    if overrides and runnable:
+        _check_overrides_used(source, overrides, runnable)
+    return jobs
+
+
+def _expand_job(source: str, base: Path, name: str, notebook: Path, params: dict, fan_out: dict | None,
+                default_params: dict, overrides: dict) -> list[Job]:
+    """One config entry → its jobs (one, or one per fan-out value). Raises DataError when the job cannot run."""
+    declared = _declared_parameters(source, name, notebook)
+    merged = _merge_parameters(default_params, params, overrides, declared, source, name)
+    if fan_out is None:
+        return [Job(name=name, notebook=notebook, parameters=merged)]
+    if declared is not None and "filters" not in declared:
+        raise ConfigError(source, f"job '{name}': fan_out needs a 'filters' parameter in {notebook.name}")
+    data = fan_out.get("data")
+    data_path = base / Path(data).expanduser() if data else paths.course_file(DEFAULT_FAN_OUT_TABLE)
+    jobs = []
+    for value, slug in fan_out_values(data_path, fan_out["column"], job=name):
+        child = dict(merged)
+        child["filters"] = {**(merged.get("filters") or {}), fan_out["column"]: value}
+        jobs.append(Job(name=f"{name}/{slug}", notebook=notebook, parameters=child, group=name))
     return jobs
 
 
@@ -276,34 +303,25 @@ def fan_out_values(data_path: str | os.PathLike, column: str, job: str = "") -> 
 
 
 def _read_column(path: Path, column: str, job: str) -> list:
+    """Distinct values of ``column``, read exactly as the notebooks read files (:func:`loyaltylab.io.read_raw`:
+    the same encodings, delimiters and missing-value tokens); text is stripped, blank values are skipped."""
     import pandas as pd
 
-    source = paths.display_path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
+    from loyaltylab import io
 
-        names = pq.read_schema(path).names
-        _check_column(source, column, names, job)
-        series = pd.read_parquet(path, columns=[column])[column]
-    elif suffix in (".xlsx", ".xls"):
-        frame = pd.read_excel(path)
-        _check_column(source, column, list(frame.columns), job)
-        series = frame[column]
-    else:
-        head = path.open("rb").read(65536)
-        encoding = "utf-8-sig"
-        try:
-            head.decode(encoding)
-        except UnicodeDecodeError as exc:  # a multi-byte character cut at the buffer's end is fine
-            if exc.start < len(head) - 3:
-                encoding = "gb18030"
-        first_line = head.decode(encoding, errors="replace").splitlines()[0] if head else ""
-        sep = max([",", ";", "\t", "|"], key=first_line.count)
-        names = [n.strip().strip('"') for n in first_line.split(sep)]
-        _check_column(source, column, names, job)
-        series = pd.read_csv(path, usecols=[column], sep=sep, encoding=encoding, keep_default_na=True)[column]
-    return [v.item() if hasattr(v, "item") else v for v in series.dropna().unique()]
+    source = paths.display_path(path)
+    try:
+        frame = io.read_raw(path)
+    except DataError as exc:
+        prefix = f"{exc.source}: "
+        text = str(exc)[len(prefix):] if str(exc).startswith(prefix) else str(exc)
+        raise ConfigError(exc.source, f"{text} (fan-out data of job '{job}')") from None
+    _check_column(source, column, [str(c) for c in frame.columns], job)
+    series = frame[column].dropna()
+    if series.dtype == object:
+        series = series.map(lambda v: v.strip() if isinstance(v, str) else v)
+        series = series[series.map(lambda v: not isinstance(v, str) or v != "")]
+    return [v.item() if hasattr(v, "item") else v for v in pd.unique(series)]
 
 
 def _check_column(source: str, column: str, names: list, job: str) -> None:
@@ -509,12 +527,25 @@ def run_notebook(
     results, note = _read_results(out_dir / RESULTS_JSON)
     inputs = input_hashes(results, {**(parameters or {})}, notebook)
     seconds = time.perf_counter() - start
-    headline = results.get("headline") if isinstance(results, dict) else None
     return JobResult(
         name=name, notebook=notebook, parameters=injected, status="failed" if error else "ok", error=error,
-        seconds=seconds, out_dir=out_dir, headline=headline if isinstance(headline, dict) else {}, inputs=inputs,
-        note=note,
+        seconds=seconds, out_dir=out_dir, headline=headline_from_results(results), inputs=inputs, note=note,
     )
+
+
+def headline_from_results(results: dict | None) -> dict:
+    """results.json's ``headline`` in display order: the labels of ``headline_order`` first (results.json keys are
+    sorted, so the notebook says the order it wants), then any others alphabetically."""
+    if not isinstance(results, dict) or not isinstance(results.get("headline"), dict):
+        return {}
+    return ordered_headline(results["headline"], results.get("headline_order"))
+
+
+def ordered_headline(headline: dict, order=None) -> dict:
+    order = order if isinstance(order, list) else []
+    keys = [k for k in dict.fromkeys(order) if isinstance(k, str) and k in headline]
+    keys += sorted((k for k in headline if k not in keys), key=str)
+    return {k: headline[k] for k in keys}
 
 
 def _warm_up() -> None:
@@ -613,10 +644,28 @@ def export_html(
     exporter = HTMLExporter(
         template_name="lab", embed_images=True,
         exclude_input_prompt=not show_code, exclude_output_prompt=not show_code,
+        extra_loaders=[_offline_template_loader()], template_file=OFFLINE_TEMPLATE,
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or executed.stem}})
     _write_text(html_path, body)
     return html_path
+
+
+OFFLINE_TEMPLATE = "loyaltylab_offline.html.j2"
+# nbconvert's lab page, minus what it would fetch from a CDN when opened: require.js, MathJax (the notebooks write
+# no TeX), mermaid.js and the ipywidgets renderer (reports are static; widgets fall back to their text form).
+_OFFLINE_TEMPLATE_SOURCE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+"""
+
+
+def _offline_template_loader():
+    from jinja2 import DictLoader
+
+    return DictLoader({OFFLINE_TEMPLATE: _OFFLINE_TEMPLATE_SOURCE})
 
 
 def _parameters_note(parameters: dict) -> str:
@@ -706,7 +755,22 @@ def input_hashes(results: dict | None, parameters: dict, notebook: Path) -> dict
 
 
 def _run_job(job: Job, out_root: Path, show_code: bool, timeout: float | None) -> JobResult:
+    if job.problem is not None:
+        return _not_runnable(job, out_root / job.folder)
     return run_notebook(job.notebook, job.parameters, out_root / job.folder, show_code, name=job.name, timeout=timeout)
+
+
+def _not_runnable(job: Job, out_dir: Path) -> JobResult:
+    """A job the config cannot run: a failed result and a page saying why (stale outputs removed)."""
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (REPORT_HTML, EXECUTED_NOTEBOOK, RESULTS_JSON):
+        (out_dir / stale).unlink(missing_ok=True)
+    error = f"ConfigError: {job.problem}"
+    _write_text(out_dir / REPORT_HTML, _fallback_page(job.name, error))
+    injected = {**job.parameters, "output_dir": str(out_dir), "interactive": False}
+    return JobResult(name=job.name, notebook=Path(job.notebook).resolve(), parameters=injected, status="failed",
+                     error=error, seconds=0.0, out_dir=out_dir, note="not run: the job cannot start as configured")
 
 
 def run_jobs(
@@ -778,16 +842,49 @@ def print_progress(i: int, n: int, result: JobResult) -> None:
 
 
 def package_versions() -> dict[str, str | None]:
+    """loyaltylab and every runtime dependency it declares (pyproject.toml, not the dev extras), each with the
+    installed version (None if missing), plus python."""
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, str | None] = {}
-    for name in PACKAGES:
+    for name in (DISTRIBUTION, *dependency_names()):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = None
     out["python"] = platform.python_version()
     return out
+
+
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+
+
+def dependency_names() -> list[str]:
+    """The runtime requirements' names, in declaration order: from the installed distribution's metadata, else from
+    the project's pyproject.toml (a checkout that was never installed)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        specs = requires(DISTRIBUTION)
+    except PackageNotFoundError:
+        specs = None
+    if specs is None:
+        import tomllib
+
+        pyproject = paths.project_root() / "pyproject.toml"
+        try:
+            specs = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+        except (OSError, KeyError, ValueError):
+            specs = []
+    names = []
+    for spec in specs:
+        requirement, _, marker = spec.partition(";")
+        if "extra" in marker:  # optional extras (dev tools) are not what the reports ran on
+            continue
+        m = _REQUIREMENT_NAME.match(requirement)
+        if m and m.group(1) not in names:
+            names.append(m.group(1))
+    return names
 
 
 def build_manifest(
@@ -809,6 +906,7 @@ def build_manifest(
             "seconds": round(r.seconds, 2),
             "report": _relative_link(r.report, out_root),
             "headline": r.headline,
+            "headline_order": list(r.headline),  # manifest.json sorts keys; this keeps the display order
             "inputs": r.inputs,
         })
     n_failed = sum(not r.ok for r in results)
@@ -892,7 +990,7 @@ def render_index(manifest: dict) -> str:
             status += f'<div class="error">{e(job["error"])}</div>'
         elif job.get("note"):
             status += f'<div class="meta">{e(job["note"])}</div>'
-        items = list((job.get("headline") or {}).items())
+        items = list(ordered_headline(job.get("headline") or {}, job.get("headline_order")).items())
         headline = "".join(f"<dt>{e(str(k))}</dt><dd>{e(_fmt_number(v))}</dd>" for k, v in items[:MAX_HEADLINE])
         if len(items) > MAX_HEADLINE:
             headline += f"<dt>…</dt><dd>{len(items) - MAX_HEADLINE} more in results.json</dd>"
@@ -1014,7 +1112,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         for job in jobs:
             params = json.dumps(job.parameters, ensure_ascii=False, sort_keys=True, default=str)
-            print(f"{job.name}  {paths.display_path(job.notebook)}  {params}")
+            problem = f"  CANNOT RUN: {job.problem}" if job.problem else ""
+            print(f"{job.name}  {paths.display_path(job.notebook)}  {params}{problem}")
         return 0
     out_root = Path(args.out).expanduser().resolve() if args.out else paths.project_root() / "reports"
     workers = min(args.workers, len(jobs))
