@@ -9,6 +9,7 @@ import argparse
 import importlib.util
 import json
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,19 +40,25 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated subset, e.g. synth,nps")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        (module,) = [m for _, m in _modules({args.worker})]
+        print(json.dumps(module.bench()))
+        return 0
     only = set(args.only.split(",")) if args.only else None
     print(f"loyaltylab benchmarks — {platform.processor() or platform.machine()}, python {platform.python_version()}")
     all_rows = []
     failed = 0
-    for name, module in _modules(only):
+    for name, _ in _modules(only):
         start = time.perf_counter()
-        try:
-            rows = module.bench()
-        except Exception as exc:  # a broken benchmark should not hide the others
-            print(f"\n[{name}] FAILED: {type(exc).__name__}: {exc}")
+        # each group in a fresh process: peak-memory figures (ru_maxrss survives fork + exec) stay its own
+        proc = subprocess.run([sys.executable, __file__, "--worker", name], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:  # a broken benchmark should not hide the others
+            print(f"\n[{name}] FAILED: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
             failed += 1
             continue
+        rows = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"\n[{name}] ({time.perf_counter() - start:.1f}s)")
         for row in rows:
             row = {"group": name, **row}
