@@ -42,8 +42,10 @@ reports: $(STAMP) $(DATA)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# LAB_ARGS="--no-browser --port 8890" passes options through; root (containers) needs --allow-root.
+LAB_ARGS ?=
 lab: $(STAMP) $(DATA)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 bench: $(STAMP) $(DATA)
 	$(BIN)/python benchmarks/run.py
