@@ -5,8 +5,12 @@ Poisson proactivity counts and their product, a three-level segment — ten desi
 up to whole days and censoring at a uniform age of 1–1,095 days, like the course data. Each run happens in a fresh
 subprocess, which reports its own peak RSS, so the memory figure is the pipeline's and not the runner's.
 
+The last row runs the notebook's whole computation, ``churn.analyze`` (KM by segment, log-rank, Cox, the
+Schoenfeld test on a 25k subsample, stratified remedy if needed, three AFT fits, validation, early warning, CLV in
+chunks), on ``--analyze-n`` customers (default 200,000) in its own fresh subprocess.
+
     python benchmarks/bench_churn.py            # prints the rows
-    python benchmarks/bench_churn.py --n 200000
+    python benchmarks/bench_churn.py --n 200000 --analyze-n 200000
 """
 from __future__ import annotations
 
@@ -105,25 +109,55 @@ def worker(n: int) -> list[dict]:
     return rows
 
 
-def bench(n: int = 1_000_000) -> list[dict]:
-    """Run the pipeline in a fresh subprocess and return its rows (seconds, peak RSS in MiB)."""
+def analyze_worker(n: int) -> list[dict]:
+    """The notebook's whole computation (``churn.analyze``) on simulated customers with a monthly revenue."""
+    import lifelines  # noqa: F401
+    import numpy as np
+
+    from loyaltylab import churn
+
+    df = simulate(n)
+    df["monthly_revenue"] = np.round(20 + 10 * np.random.default_rng(1).random(n), 2)
+    t = time.perf_counter()
+    ca = churn.analyze(df, source="bench", covariates=COVARIATES, segment_col="segment", revenue_col="monthly_revenue",
+                       acquisition_cost_col=None, signup_col=None, churn_date_col=None)
+    return [{"benchmark": "churn: full analyze (notebook computation)", "n": n,
+             "seconds": round(time.perf_counter() - t, 2), "peak_mib": round(_peak_mib(), 1),
+             "ph_test_rows": ca.ph.n_used, "scoring_model": ca.scoring.label}]
+
+
+def _run(args: list[str]) -> list[dict]:
     here = Path(__file__).resolve()
-    proc = subprocess.run([sys.executable, str(here), "--worker", "--n", str(n)], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run([sys.executable, str(here), *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"bench_churn worker failed: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def bench(n: int = 1_000_000, analyze_n: int | None = 200_000) -> list[dict]:
+    """Run the pipeline in a fresh subprocess (and ``analyze`` in another) and return the rows (seconds, peak RSS
+    in MiB). ``analyze_n=None`` skips the full-analyze row."""
+    rows = _run(["--worker", "--n", str(n)])
+    if analyze_n:
+        rows += _run(["--analyze-worker", "--n", str(analyze_n)])
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--analyze-n", type=int, default=200_000,
+                        help="customers for the full-analyze row (0 skips it)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--analyze-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.n)))
         return 0
-    for row in bench(args.n):
+    if args.analyze_worker:
+        print(json.dumps(analyze_worker(args.n)))
+        return 0
+    for row in bench(args.n, args.analyze_n or None):
         print("  ".join(f"{k}={v}" for k, v in row.items()))
     return 0
 

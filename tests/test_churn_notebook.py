@@ -118,3 +118,29 @@ def test_bad_input_is_a_one_line_data_error(small_course_dir, tmp_path, problem,
     line = info.value.evalue
     assert "\n" not in line
     assert ("row 6 (-3)" if problem == "negative" else "did you mean 'channel'") in line
+
+
+def test_notebook_text_follows_horizon_and_period_parameters():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "提前90天" not in text and "next 90 days" not in text          # built from horizon and time_unit
+    assert re.search(r"^cohort_period = \"year\"", nb.cells[1].source, flags=re.M)
+    assert "cox_partial_aic" not in text and "partial likelihood, not comparable" in text
+    assert "churn.explorer_segments(ca)" in text
+
+
+def test_course_data_monthly_horizon_and_triangle(small_course_dir, tmp_path):
+    cohort = tmp_path / "triangle.csv"
+    pd.DataFrame({"quarter": range(6), "Q1": [1000, 869, 743, 653, 593, 551],
+                  "Q2": [1000, 850, 730, None, None, None], "Q3": [1000, 800, None, None, None, None]}
+                 ).to_csv(cohort, index=False)
+    res, out = run(tmp_path, customers_path=str(small_course_dir / "customers.csv"), horizon=60,
+                   cohort_retention_path=str(cohort), cohort_period="quarter")
+    html = html_of(tmp_path / "executed.ipynb")
+    assert "next 60 days" in html and "提前60天预警" in html and "提前90天" not in html
+    assert {c["cohort"] for c in res["sbg"]["cohorts"]} == {"Q1", "Q2"}
+    assert "Too young to fit" in html and "Q3" in html
+    at_risk = pd.read_csv(out / "at_risk.csv")
+    assert {"expected_remaining_months", "clv"} <= set(at_risk.columns)
+    assert res["early_warning"]["model"] == res["cox"]["scoring_model"]
+    assert "cox_aic" in res["aft"]

@@ -142,3 +142,30 @@ def test_shipped_example_table_reproduces_the_published_estimates():
     fits = {f.cohort: f for f in sbg.fit_cohorts(sbg.read_cohort_table(path), source=str(path))}
     assert (round(fits["high_end"].alpha, 3), round(fits["high_end"].beta, 3)) == (0.668, 3.806)
     assert (round(fits["regular"].alpha, 3), round(fits["regular"].beta, 3)) == (0.704, 1.182)
+
+
+def test_period_rate_and_rate_checks():
+    assert sbg.period_rate(0.10, "year") == pytest.approx(0.10)
+    assert (1 + sbg.period_rate(0.10, "month")) ** 12 == pytest.approx(1.10)
+    assert (1 + sbg.period_rate(0.10, "quarter")) ** 4 == pytest.approx(1.10)
+    for bad in (0, -0.1, 1.0, "abc"):
+        with pytest.raises(DataError, match="discount_rate"):
+            sbg.derl(0.7, 1.2, bad)
+    with pytest.raises(DataError, match="cohort_period"):
+        sbg.period_rate(0.1, "week")
+
+
+def test_retention_triangle_fits_each_cohort_on_its_periods(tmp_path):
+    tri = tmp_path / "triangle.csv"
+    pd.DataFrame({"year": range(8), "2018": REGULAR, "2019": REGULAR[:5] + [None] * 3,
+                  "2020": [1000, 700] + [None] * 6}).to_csv(tri, index=False)
+    t = sbg.read_cohort_table(tri)
+    assert t.groupby("cohort").size().to_dict() == {"2018": 8, "2019": 5, "2020": 2}
+    fits = {f.cohort: f for f in sbg.fit_cohorts(t)}
+    assert set(fits) == {"2018", "2019"} and fits["2019"].n_periods == 4
+    assert sbg.skipped_cohorts(t) == ["2020"]
+    assert fits["2019"].alpha == pytest.approx(sbg.fit_sbg(REGULAR[:5]).alpha)
+    hole = tmp_path / "hole.csv"
+    pd.DataFrame({"year": range(4), "a": [100, None, 80, 70]}).to_csv(hole, index=False)
+    with pytest.raises(DataError, match="blank inside"):
+        sbg.read_cohort_table(hole)

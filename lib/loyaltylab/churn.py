@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,8 @@ COURSE_COVARIATES = (
 LTV_CAC_TARGET = 3.0
 AFT_MODELS = ("weibull", "lognormal", "loglogistic")
 PARAMETERS = "parameters"
+MAX_SEGMENT_LEVELS = 20        # more levels than this in segment_col → DataError (choose a categorical column)
+PH_TEST_MAX_ROWS = 25_000      # Schoenfeld residuals grow ~quadratically in lifelines: a fixed-seed subsample above this
 
 POLICIES = {
     "missing duration or event": "row dropped and counted",
@@ -111,6 +113,47 @@ def days_per_unit(time_unit: str) -> float:
     if time_unit not in TIME_UNITS:
         raise DataError(PARAMETERS, "time_unit", f"must be one of {', '.join(TIME_UNITS)}, got {time_unit!r}")
     return TIME_UNITS[time_unit]
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_)) \
+        and math.isfinite(float(x))
+
+
+def check_share(value, name: str = "margin") -> float:
+    """A share in (0, 1] (margin): a one-line DataError naming the parameter otherwise."""
+    if not _is_number(value) or not 0 < float(value) <= 1:
+        raise DataError(PARAMETERS, name, f"must be a share between 0 (excluded) and 1, e.g. 0.3 for 30%; "
+                        f"got {value!r}")
+    return float(value)
+
+
+def check_rate(value, name: str = "discount_rate") -> float:
+    """An annual discount rate in [0, 1): 0 means undiscounted; 1 or more is almost surely a percentage typed as a
+    whole number (10 for 10%)."""
+    if not _is_number(value) or not 0 <= float(value) < 1:
+        raise DataError(PARAMETERS, name, f"must be an annual rate between 0 and 1 (0.10 for 10%; 0 = no "
+                        f"discounting); got {value!r}")
+    return float(value)
+
+
+def check_penalizer(value) -> float:
+    if not _is_number(value) or float(value) < 0:
+        raise DataError(PARAMETERS, "penalizer", f"must be a number ≥ 0 (0 = no penalty, try 0.1); got {value!r}")
+    return float(value)
+
+
+def check_min_cell(value) -> int:
+    if not _is_number(value) or float(value) != int(value) or int(value) < 1:
+        raise DataError(PARAMETERS, "min_cell", f"must be a whole number ≥ 1 (the smallest group that may be shown, "
+                        f"e.g. 5); got {value!r}")
+    return privacy.check_min_cell(int(value))
+
+
+def check_horizon(value, time_unit: str) -> float:
+    if not _is_number(value) or float(value) <= 0:
+        raise DataError(PARAMETERS, "horizon", f"must be a positive number of {time_unit}; got {value!r}")
+    return float(value)
 
 
 def parse_terms(covariates: Sequence[str] | str | None) -> tuple[list[str], list[str]]:
@@ -381,7 +424,15 @@ def prepare(
             extra[role] = df[col].loc[rows].astype(object).where(df[col].loc[rows].notna(), "(missing)").astype(str)
     if "id" in extra and extra["id"].duplicated().any():
         dup = extra["id"].duplicated(keep=False)
-        raise DataError.from_mask(source, id_col, "duplicated customer id", extra["id"], dup)
+        # row numbers only: the ids themselves are personal data and never go into a message
+        masked = pd.Series("(duplicate id)", index=extra["id"].index)
+        raise DataError.from_mask(source, id_col, "duplicated customer id", masked, dup)
+    if "segment" in extra:
+        n_levels = int(extra["segment"].nunique())
+        if n_levels > MAX_SEGMENT_LEVELS:
+            raise DataError(source, segment_col, f"has {n_levels} distinct values (more than {MAX_SEGMENT_LEVELS}); "
+                            "segment_col must be a categorical column such as a plan, contract or region — "
+                            "not an id, a date or a number")
     return SurvivalData(
         frame=frame, base=base.loc[rows], extra=pd.DataFrame(extra, index=rows), design=design, n_input=n_input,
         dropped=dropped, time_unit=time_unit, source=source, duration_from=duration_from, snapshot=snapshot,
@@ -462,16 +513,30 @@ class KMGroups:
     curves: dict[str, KMResult]    # visible groups only
 
 
+def shown_groups(groups: pd.Series, min_cell: int) -> tuple[list[str], list[str]]:
+    """(all groups by frequency, the groups a suppressed table shows). Complementary suppression decides: a group
+    is shown only if ``privacy.suppress(..., complementary=True)`` keeps it, so a hidden group can never be recovered
+    from the shown ones — every curve, test and list built per group must use exactly the second list."""
+    order = _ordered_groups(groups)
+    if not order:
+        return [], []
+    counts = groups.value_counts()
+    table = privacy.suppress(pd.DataFrame({"value": order, "n": [int(counts[g]) for g in order]}),
+                             min_cell=min_cell, value_cols=[])
+    return order, list(privacy.visible(table)["value"])
+
+
 def km_by_group(sd: SurvivalData, column: str = "segment", *, min_cell: int = 5, times: Sequence[float] = (),
                 alpha: float = 0.05) -> KMGroups:
-    """KM per value of a segment column; groups below ``min_cell`` customers are suppressed (no curve, no numbers)."""
+    """KM per value of a segment column; groups the (complementary) suppression hides get no curve, no numbers."""
     groups = _group_values(sd, column)
+    order, shown = shown_groups(groups, min_cell)
     rows, curves = [], {}
-    for value in _ordered_groups(groups):
+    for value in order:
         mask = (groups == value).to_numpy()
         sub = sd.frame.loc[mask]
         row = {"value": value, "n": int(mask.sum()), "events": int(sub["event"].sum())}
-        if mask.sum() >= min_cell:
+        if value in shown:
             km = kaplan_meier(sub["duration"], sub["event"], times=times, alpha=alpha, label=str(value))
             curves[value] = km
             row.update(median=km.median, median_lower=km.median_lower, median_upper=km.median_upper)
@@ -484,6 +549,7 @@ def km_by_group(sd: SurvivalData, column: str = "segment", *, min_cell: int = 5,
         rows.append(row)
     table = pd.DataFrame(rows)
     table = privacy.suppress(table, min_cell=min_cell) if len(table) else table.assign(suppressed=[])
+    assert set(curves) == set(privacy.visible(table)["value"])
     return KMGroups(column=column, table=table, curves=curves)
 
 
@@ -515,8 +581,7 @@ def logrank(sd: SurvivalData, column: str = "segment", *, min_cell: int = 5, alp
     from statsmodels.stats.multitest import multipletests
 
     groups = _group_values(sd, column)
-    counts = groups.value_counts()
-    tested = [g for g in _ordered_groups(groups) if counts[g] >= min_cell]
+    _, tested = shown_groups(groups, min_cell)
     empty = pd.DataFrame(columns=["group_a", "group_b", "statistic", "p_value", "p_holm", "significant"])
     if len(tested) < 2:
         return LogrankResult(column, None, None, None, tuple(tested), empty)
@@ -552,6 +617,11 @@ class CoxResult:
     penalizer: float
     strata: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    strata_follow_up: dict = field(default_factory=dict)   # stratum label → longest duration in that stratum
+
+    @property
+    def label(self) -> str:
+        return f"Cox stratified by {', '.join(self.strata)}" if self.strata else "Cox"
 
 
 def fit_cox(
@@ -580,7 +650,7 @@ def fit_cox(
     if data["event"].sum() == 0:
         raise DataError(sd.source, None, "no churn events among the customers analysed: a survival model needs some")
     notes = []
-    pen = float(penalizer)
+    pen = check_penalizer(penalizer)
     for attempt in range(2):
         cph = CoxPHFitter(penalizer=pen, alpha=alpha)
         try:
@@ -610,11 +680,70 @@ def fit_cox(
     table["hr_upper"] = np.exp(table["coef_upper"])
     table["p_value"] = s["p"].to_numpy()
     table["significant"] = table["p_value"] < alpha
-    return CoxResult(
-        fitter=cph, table=table, concordance=float(cph.concordance_index_) if concordance else None,
-        aic_partial=float(cph.AIC_partial_), log_likelihood=float(cph.log_likelihood_), n=int(len(data)),
-        events=int(data["event"].sum()), penalizer=pen, strata=strata, notes=tuple(notes),
+    follow_up = {}
+    if strata:
+        labels = _stratum_labels(strata, sd, data.index)
+        follow_up = data["duration"].groupby(labels.to_numpy(), sort=False).max().to_dict()
+    result = CoxResult(
+        fitter=cph, table=table, concordance=None, aic_partial=float(cph.AIC_partial_),
+        log_likelihood=float(cph.log_likelihood_), n=int(len(data)), events=int(data["event"].sum()), penalizer=pen,
+        strata=strata, notes=tuple(notes), strata_follow_up=follow_up,
     )
+    if concordance:
+        from lifelines.utils import concordance_index
+
+        # for a stratified model the partial hazard alone ignores the strata: rank by the cumulative hazard at the
+        # median duration instead (the same order as the partial hazard when there are no strata)
+        c = (float(cph.concordance_index_) if not strata else
+             float(concordance_index(data["duration"], -risk_score(result, sd, data.index,
+                                                                    float(data["duration"].median())),
+                                     data["event"])))
+        result = replace(result, concordance=c)
+    return result
+
+
+def _stratum_labels(strata: Sequence[str], sd: SurvivalData, index) -> pd.Series:
+    """The baseline column lifelines uses for each row: the stratum value, or a tuple of values for several strata."""
+    vals = sd.base.loc[index, list(strata)].astype(str)
+    if len(strata) == 1:
+        return vals.iloc[:, 0].astype(object)
+    return pd.Series(list(vals.itertuples(index=False, name=None)), index=index, dtype=object)
+
+
+def cumhaz_for(cox: CoxResult, sd: SurvivalData, index, t, *, tail_window: float | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline cumulative hazard H0(t_i) for each row in ``index`` (its own stratum's baseline for a stratified
+    model; a row whose stratum the model has not seen gets NaN). ``t``: one time per row, or a (rows × k) array.
+    Returns (H0, extrapolated) with the shape of ``t``."""
+    t = np.asarray(t, dtype=float)
+    if not cox.strata:
+        times, values = baseline_cumhaz(cox)
+        return cumhaz_at(times, values, t, tail_window=tail_window)
+    b = cox.fitter.baseline_cumulative_hazard_
+    codes, uniques = pd.factorize(_stratum_labels(cox.strata, sd, index))
+    h = np.full(t.shape, np.nan)
+    beyond = np.zeros(t.shape, dtype=bool)
+    for k, label in enumerate(uniques):
+        rows = np.flatnonzero(codes == k)
+        if label not in b.columns or label not in cox.strata_follow_up:
+            continue
+        col = b[label].dropna()
+        col = col[col.index.to_numpy(dtype=float) <= float(cox.strata_follow_up[label])]
+        if not len(col):
+            continue
+        hh, bb = cumhaz_at(col.index.to_numpy(dtype=float), col.to_numpy(dtype=float), t[rows],
+                           tail_window=tail_window)
+        h[rows], beyond[rows] = hh, bb
+    return h, beyond
+
+
+def risk_score(cox: CoxResult, sd: SurvivalData, index, t: float) -> np.ndarray:
+    """H0_stratum(t)·exp(x'β): a ranking score that respects the strata (= the partial hazard without strata)."""
+    X = sd.frame.loc[index]
+    if not cox.strata:
+        return partial_hazard(cox, X)
+    h, _ = cumhaz_for(cox, sd, index, np.full(len(X), float(t)))
+    return h * partial_hazard(cox, X)
 
 
 @dataclass(frozen=True)
@@ -628,15 +757,23 @@ class PHTest:
     violations: tuple[str, ...]
     advice: pd.DataFrame           # term, kind, p_value, action
     time_transform: str
+    n_used: int = 0                # customers in the test (a fixed-seed subsample above max_rows)
+    n_total: int = 0
+
+    @property
+    def sampled(self) -> bool:
+        return self.n_used < self.n_total
 
 
 def ph_test(cox: CoxResult, sd: SurvivalData, *, alpha: float = 0.05, time_transform: str = "km",
-            max_rows: int = 200_000, seed: int = 0) -> PHTest:
+            max_rows: int = PH_TEST_MAX_ROWS, seed: int = 0) -> PHTest:
     """Per-covariate tests as lifelines' ``proportional_hazard_test`` (R's classic cox.zph approximation) and the
     matching global test  T = z' V⁻¹ z / (d Σ(g−ḡ)²),  z = Σ_k (g_k − ḡ) s_k  over events k, where s_k are the
     scaled Schoenfeld residuals, V the coefficient covariance and g the transformed event times.
 
-    Above ``max_rows`` customers the test runs on a fixed-seed subsample refit (residuals are O(n·p) memory)."""
+    Above ``max_rows`` customers (default 25,000) the test runs on a fixed-seed subsample refit: lifelines' scaled
+    Schoenfeld residuals cost time growing about quadratically with n, and 25,000 customers already detect
+    departures from proportional hazards that matter in practice. The report states the sample size."""
     from lifelines.statistics import TimeTransformers, proportional_hazard_test
     from scipy import stats
 
@@ -686,7 +823,8 @@ def ph_test(cox: CoxResult, sd: SurvivalData, *, alpha: float = 0.05, time_trans
             kind, action = "interaction", "check the interaction's effect by period (fit the model on early and late tenure)"
         advice_rows.append({"term": term, "kind": kind, "p_value": float(sub["p_value"].min()), "action": action})
     advice = pd.DataFrame(advice_rows, columns=["term", "kind", "p_value", "action"])
-    return PHTest(table, global_stat, global_df, global_p, violations, advice, time_transform)
+    return PHTest(table, global_stat, global_df, global_p, violations, advice, time_transform,
+                  n_used=int(len(data)), n_total=int(sd.n))
 
 
 def ph_remedy(sd: SurvivalData, ph: PHTest, *, penalizer: float = 0.0) -> CoxResult | None:
@@ -800,8 +938,13 @@ def conditional_churn_probability(cumhaz_now: np.ndarray, cumhaz_later: np.ndarr
     return -np.expm1(-(np.asarray(cumhaz_later) - np.asarray(cumhaz_now)) * np.asarray(partial))
 
 
-def predict_survival(cox: CoxResult, X: pd.DataFrame, t: float) -> np.ndarray:
-    """S(t | x) under the Cox model."""
+def predict_survival(cox: CoxResult, X: pd.DataFrame, t: float, sd: SurvivalData | None = None) -> np.ndarray:
+    """S(t | x) under the Cox model (a stratified model needs ``sd`` for each row's stratum)."""
+    if cox.strata:
+        if sd is None:
+            raise ValueError("a stratified model needs sd to look up each row's stratum")
+        h0, _ = cumhaz_for(cox, sd, X.index, np.full(len(X), float(t)))
+        return np.exp(-h0 * partial_hazard(cox, X))
     times, values = baseline_cumhaz(cox)
     h0, _ = cumhaz_at(times, values, np.array([t]))
     return np.exp(-h0[0] * partial_hazard(cox, X))
@@ -822,6 +965,8 @@ class Validation:
     calibration: pd.DataFrame      # decile, n, predicted, observed, observed_lower, observed_upper
     test_size: float
     seed: int
+    by_tenure: pd.DataFrame = field(default_factory=pd.DataFrame)  # see tenure_calibration()
+    model: str = "Cox"
 
 
 def split(n: int, test_size: float = 0.3, seed: int = 0) -> np.ndarray:
@@ -877,19 +1022,69 @@ def calibration_table(durations, events, predicted_risk, horizon: float, bins: i
     return pd.DataFrame(rows)
 
 
+def tenure_calibration(cox: CoxResult, sd: SurvivalData, index, horizon: float, *, bands: int = 5,
+                       min_cell: int = 5) -> pd.DataFrame:
+    """Conditional calibration by tenure band (landmark analysis; no dates needed): for each band start t (quantiles
+    of the active customers' tenure), the customers still here at t are predicted P(churn in (t, t+h] | survived to
+    t, x) by the model and compared with the Kaplan–Meier estimate of the same conditional probability among them.
+    This is exactly what the early warning claims for a customer of tenure t. Bands whose t + h lies beyond the
+    follow-up, or with fewer than ``min_cell`` customers at risk, are left out."""
+    f = sd.frame.loc[index]
+    T = f["duration"].to_numpy(dtype=float)
+    E = f["event"].to_numpy(dtype=int)
+    active_t = T[E == 0] if (E == 0).any() else T
+    qs = np.unique(np.quantile(active_t, np.linspace(0, 1, bands + 1)[:-1], method="lower"))
+    edges = list(qs) + [np.inf]
+    rows = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        landmark = float(a) if a > 0 else 0.0
+        if landmark + horizon > T.max():
+            continue
+        at_risk = T > landmark
+        n = int(at_risk.sum())
+        if n < min_cell or E[at_risk].sum() == 0:
+            continue
+        idx = f.index[at_risk]
+        h_now, _ = cumhaz_for(cox, sd, idx, np.full(n, landmark))
+        h_later, _ = cumhaz_for(cox, sd, idx, np.full(n, landmark + horizon))
+        p = conditional_churn_probability(h_now, h_later, partial_hazard(cox, f.loc[idx]))
+        km = kaplan_meier(T[at_risk] - landmark, E[at_risk], times=[horizon])
+        srow = km.survival_at.iloc[0]
+        # the riskiest tenth of those at risk at t: what the early warning's top decile would contain at this tenure
+        k = max(int(math.ceil(0.1 * n)), 1)
+        top = np.argsort(-np.nan_to_num(p, nan=-1.0), kind="stable")[:k]
+        top_pred = top_obs = np.nan
+        if k >= min_cell:
+            top_pred = float(np.nanmean(p[top]))
+            top_km = kaplan_meier(T[at_risk][top] - landmark, E[at_risk][top], times=[horizon])
+            top_obs = float(1 - top_km.survival_at["survival"].iloc[0])
+        rows.append({"band": f"{a:g}–{b:g}" if np.isfinite(b) else f"≥ {a:g}", "landmark": landmark,
+                     "n_at_risk": n, "predicted": float(np.nanmean(p)), "observed": float(1 - srow["survival"]),
+                     "observed_lower": float(1 - srow["upper"]), "observed_upper": float(1 - srow["lower"]),
+                     "top_decile_predicted": top_pred, "top_decile_observed": top_obs})
+    out = pd.DataFrame(rows, columns=["band", "landmark", "n_at_risk", "predicted", "observed", "observed_lower",
+                                      "observed_upper", "top_decile_predicted", "top_decile_observed"])
+    out["within_ci"] = (out["predicted"] >= out["observed_lower"]) & (out["predicted"] <= out["observed_upper"])
+    return out
+
+
 def validate(sd: SurvivalData, *, horizon: float, penalizer: float = 0.0, test_size: float = 0.3, seed: int = 0,
-             bins: int = 10) -> Validation:
-    """Fit on a fixed-seed 70% split, evaluate on the other 30%: concordance, Brier at the horizon, calibration."""
+             bins: int = 10, strata: Sequence[str] = (), min_cell: int = 5) -> Validation:
+    """Fit on a fixed-seed 70% split, evaluate on the other 30%: concordance, Brier at the horizon, calibration by
+    risk decile and (conditional, landmark) calibration by tenure band. ``strata``: validate the stratified model
+    that scores the early warning (rows of a stratum absent from the training part are left out of the metrics)."""
     from lifelines.utils import concordance_index
 
     test = split(sd.n, test_size, seed)
     idx = sd.frame.index
-    cox = fit_cox(sd, penalizer=penalizer, rows=idx[~test], concordance=True)
+    cox = fit_cox(sd, penalizer=penalizer, rows=idx[~test], concordance=True, strata=strata)
     te = sd.frame.loc[idx[test]]
     tr = sd.frame.loc[idx[~test]]
-    ph = partial_hazard(cox, te)
-    c_test = float(concordance_index(te["duration"], -ph, te["event"])) if te["event"].sum() else np.nan
-    s_h = predict_survival(cox, te, horizon)
+    s_h = predict_survival(cox, te, horizon, sd=sd)
+    ok = np.isfinite(s_h)
+    te, s_h = te.loc[ok], s_h[ok]
+    risk = risk_score(cox, sd, te.index, horizon) if cox.strata else partial_hazard(cox, te)
+    c_test = float(concordance_index(te["duration"], -risk, te["event"])) if te["event"].sum() else np.nan
     G = censoring_km(tr["duration"], tr["event"])
     km_train = kaplan_meier(tr["duration"], tr["event"], times=[horizon])
     s_null = float(km_train.survival_at["survival"].iloc[0])
@@ -897,8 +1092,9 @@ def validate(sd: SurvivalData, *, horizon: float, penalizer: float = 0.0, test_s
     brier = brier_score(te["duration"], te["event"], s_h, horizon, G) if follow_up else np.nan
     brier0 = brier_score(te["duration"], te["event"], np.full(len(te), s_null), horizon, G) if follow_up else np.nan
     calib = calibration_table(te["duration"], te["event"], 1 - s_h, horizon, bins=bins)
-    return Validation(float(horizon), int((~test).sum()), int(test.sum()), float(cox.concordance), c_test,
-                      brier, brier0, calib, test_size, seed)
+    by_tenure = tenure_calibration(cox, sd, te.index, horizon, min_cell=min_cell)
+    return Validation(float(horizon), int((~test).sum()), int(len(te)), float(cox.concordance), c_test,
+                      brier, brier0, calib, test_size, seed, by_tenure, cox.label)
 
 
 # ====================================================================================================================
@@ -910,7 +1106,9 @@ class EarlyWarning:
     scores: pd.DataFrame           # active customers, ranked: tenure, churn_probability, rank, risk_decile, top_factors, extrapolated
     n_active: int
     expected_churners: float
-    factor_counts: pd.DataFrame    # how often each factor is a top reason in the top decile (aggregate, no ids)
+    factor_counts: pd.DataFrame    # how often each factor is a top reason in the top decile (aggregate, no ids;
+    #                                numeric terms grouped by name; counts below min_cell suppressed)
+    model: str = "Cox"             # the model that scored (the stratified one when PH was remedied)
 
 
 def _term_codes(sd: SurvivalData, pos: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -983,16 +1181,22 @@ def top_factors(cox: CoxResult, sd: SurvivalData, rows: pd.Index, k: int = 3) ->
     return pd.Series(texts[inverse.ravel()], index=rows), contrib
 
 
+def _factor_term(factor: str, sd: SurvivalData) -> str:
+    """'segment=Basic' stays (a category); 'MonthlyCharges=44.8' → 'MonthlyCharges' (numeric terms by name)."""
+    term = factor.split("=", 1)[0]
+    return factor if term in sd.design.categorical else term
+
+
 def early_warning(cox: CoxResult, sd: SurvivalData, *, horizon: float, top_k: int = 3,
-                  tail_window: float | None = None) -> EarlyWarning:
-    """For active customers: P(churn within ``horizon`` | already survived their tenure), ranked (stable order)."""
+                  tail_window: float | None = None, min_cell: int = 5) -> EarlyWarning:
+    """For active customers: P(churn within ``horizon`` | already survived their tenure), ranked (stable order).
+    A stratified ``cox`` scores each customer with their own stratum's baseline hazard."""
     is_active = sd.frame["event"].to_numpy() == 0
     active = sd.frame.index[is_active]
     X = sd.frame[is_active]
-    times, values = baseline_cumhaz(cox)
     tenure = X["duration"].to_numpy(dtype=float)
-    h_now, _ = cumhaz_at(times, values, tenure, tail_window=tail_window)
-    h_later, extrap = cumhaz_at(times, values, tenure + float(horizon), tail_window=tail_window)
+    h_now, _ = cumhaz_for(cox, sd, active, tenure, tail_window=tail_window)
+    h_later, extrap = cumhaz_for(cox, sd, active, tenure + float(horizon), tail_window=tail_window)
     prob = conditional_churn_probability(h_now, h_later, partial_hazard(cox, X))
     order = np.argsort(-prob, kind="stable")
     ranked = active[order]
@@ -1008,13 +1212,19 @@ def early_warning(cox: CoxResult, sd: SurvivalData, *, horizon: float, top_k: in
     }, index=ranked)
     top = scores.loc[scores["risk_decile"] == 1, "top_factors"]
     exploded = top[top != ""].str.split("; ").explode()
-    factor_counts = (exploded.value_counts().rename_axis("factor").reset_index(name="customers")
-                     if len(exploded) else pd.DataFrame(columns=["factor", "customers"]))
-    if len(factor_counts):
+    if len(exploded):
+        terms = {f: _factor_term(f, sd) for f in pd.unique(exploded)}
+        # a customer counts once per term (two values of one numeric term cannot both be listed, but be safe)
+        grouped = pd.DataFrame({"row": exploded.index, "factor": exploded.map(terms).to_numpy()}).drop_duplicates()
+        factor_counts = grouped["factor"].value_counts().rename_axis("factor").reset_index(name="customers")
         factor_counts["share_of_top_decile"] = factor_counts["customers"] / max(len(top), 1)
         factor_counts = factor_counts.sort_values(["customers", "factor"], ascending=[False, True],
                                                   kind="mergesort").reset_index(drop=True)
-    return EarlyWarning(float(horizon), scores, int(n), float(prob.sum()), factor_counts)
+        factor_counts = privacy.suppress(factor_counts, n_col="customers", min_cell=min_cell,
+                                         value_cols=["share_of_top_decile"], hide_counts=True, complementary=False)
+    else:
+        factor_counts = pd.DataFrame(columns=["factor", "customers", "share_of_top_decile", "suppressed"])
+    return EarlyWarning(float(horizon), scores, int(n), float(prob.sum()), factor_counts, cox.label)
 
 
 def at_risk_table(ew: EarlyWarning, sd: SurvivalData, value: CLVResult | None = None) -> pd.DataFrame:
@@ -1032,6 +1242,8 @@ def at_risk_table(ew: EarlyWarning, sd: SurvivalData, value: CLVResult | None = 
     })
     if value is not None and "clv" in value.customers:
         clv = value.customers["clv"].reindex(ew.scores.index).to_numpy()
+        out["expected_remaining_months"] = np.round(
+            value.customers["remaining_months"].reindex(ew.scores.index).to_numpy(), 2)
         out["clv"] = np.round(clv, 2)
         out["value_at_risk"] = np.round(clv * ew.scores["churn_probability"].to_numpy(), 2)
     return out
@@ -1147,8 +1359,7 @@ class CLVResult:
 
 def monthly_discount_factors(discount_rate: float, months: int, start: int = 1) -> np.ndarray:
     """(1 + annual rate)^(−k/12) for k = start … start+months−1."""
-    if discount_rate < 0:
-        raise DataError(PARAMETERS, "discount_rate", f"must not be negative, got {discount_rate!r}")
+    check_rate(discount_rate)
     k = np.arange(start, start + months, dtype=float)
     return (1.0 + float(discount_rate)) ** (-k / 12.0)
 
@@ -1162,12 +1373,34 @@ def discounted_lifetime(survival: np.ndarray, discount: np.ndarray) -> tuple[np.
 
 def _aft_survival(fitter, X: pd.DataFrame, times: np.ndarray, conditional_after=None, chunk: int = 20_000) -> np.ndarray:
     out = np.empty((len(X), len(times)))
+    for start, S in _survival_chunks(fitter, X, times, conditional_after, chunk):
+        out[start:start + len(S)] = S
+    return out
+
+
+def _survival_chunks(fitter, X: pd.DataFrame, times: np.ndarray, conditional_after=None, chunk: int = 20_000):
+    """(start, survival matrix of rows start … start+chunk) from a lifelines AFT fitter, one chunk at a time."""
     for start in range(0, len(X), chunk):
         part = X.iloc[start:start + chunk]
         cond = None if conditional_after is None else np.asarray(conditional_after)[start:start + chunk]
         sf = fitter.predict_survival_function(part, times=times, conditional_after=cond)
-        out[start:start + chunk] = sf.to_numpy().T
-    return out
+        yield start, sf.to_numpy().T
+
+
+def _cox_survival_chunks(cox: CoxResult, sd: SurvivalData, index, times: np.ndarray, conditional_after=None,
+                         chunk: int = 20_000):
+    """The same from a (stratified) Cox model: S(t0 + t | x) / S(t0 | x), with the constant-hazard tail beyond
+    each stratum's follow-up (see :func:`cumhaz_at`)."""
+    times = np.asarray(times, dtype=float)
+    for start in range(0, len(index), chunk):
+        idx = index[start:start + chunk]
+        t0 = (np.zeros(len(idx)) if conditional_after is None
+              else np.asarray(conditional_after, dtype=float)[start:start + chunk])
+        h0, _ = cumhaz_for(cox, sd, idx, t0)
+        grid = t0[:, None] + times[None, :]
+        h, _ = cumhaz_for(cox, sd, idx, grid)
+        ph = partial_hazard(cox, sd.frame.loc[idx])
+        yield start, np.exp(-(h - h0[:, None]) * ph[:, None])
 
 
 def customer_value(
@@ -1179,21 +1412,29 @@ def customer_value(
     max_years: int = 10,
     min_cell: int = 5,
     model: str | None = None,
+    cox: CoxResult | None = None,
+    chunk: int = 20_000,
 ) -> CLVResult | None:
-    """Expected remaining lifetime and CLV from the parametric model (it extrapolates beyond the data smoothly).
+    """Expected remaining lifetime and CLV from the parametric model (it extrapolates beyond the data smoothly) —
+    or, with ``cox`` (the stratified model when proportional hazards had to be remedied), from that Cox model so the
+    value and the early warning come from the same model that passed the check.
 
     Revenue is per month; a customer alive at the start of month k pays margin × revenue, discounted at
-    (1 + annual rate)^(−k/12). Remaining value of an active customer: months k = 1 … 12·max_years after today,
-    conditional on the tenure already survived. LTV at acquisition (for LTV/CAC): months k = 0 … from signup.
-    LTV/CAC per segment = mean LTV / mean acquisition cost, against the course's "> 3" mark."""
+    (1 + annual rate)^(−k/12) (rate 0 = undiscounted). Remaining value of an active customer: months k = 1 …
+    12·max_years after today, conditional on the tenure already survived. LTV at acquisition (for LTV/CAC): months
+    k = 0 … from signup. LTV/CAC per segment = mean LTV / mean acquisition cost, against the course's "> 3" mark.
+    Survival matrices are built ``chunk`` customers at a time and reduced at once (memory stays flat at 1M rows)."""
     if "revenue" not in sd.extra:
         return None
-    name = model or aft.best
-    fitter = aft.fitters.get(name) or aft.fitters.get("weibull")
-    if fitter is None:
-        return None
-    if not 0 < margin <= 1:
-        raise DataError(PARAMETERS, "margin", f"must be a share between 0 and 1, got {margin!r}")
+    check_share(margin, "margin")
+    check_rate(discount_rate)
+    if cox is not None:
+        name, fitter = cox.label, None
+    else:
+        name = model or aft.best
+        fitter = aft.fitters.get(name) or aft.fitters.get("weibull")
+        if fitter is None:
+            return None
     months = int(12 * max_years)
     m = DAYS_PER_MONTH / days_per_unit(sd.time_unit)       # one month in time units
     X = sd.frame[list(sd.design.columns)]
@@ -1202,13 +1443,24 @@ def customer_value(
     grid_future = m * np.arange(1, months + 1)
     remaining = np.full(sd.n, np.nan)
     discounted = np.full(sd.n, np.nan)
+    disc_future = monthly_discount_factors(discount_rate, months, start=1)
+    disc_start = monthly_discount_factors(discount_rate, months, start=0)
+
+    def chunks(rows_mask, grid, conditional_after):
+        if cox is not None:
+            return _cox_survival_chunks(cox, sd, sd.frame.index[rows_mask], grid, conditional_after, chunk)
+        return _survival_chunks(fitter, X.loc[rows_mask], grid, conditional_after, chunk)
+
     if active.any():
-        S_future = _aft_survival(fitter, X.loc[active], grid_future,
-                                 conditional_after=sd.frame.loc[active, "duration"].to_numpy())
-        rem, disc = discounted_lifetime(S_future, monthly_discount_factors(discount_rate, months, start=1))
-        remaining[active], discounted[active] = rem, disc
-    S_new = _aft_survival(fitter, X, m * np.arange(0, months))
-    _, disc_new = discounted_lifetime(S_new, monthly_discount_factors(discount_rate, months, start=0))
+        pos = np.flatnonzero(active)
+        rem = np.empty(len(pos))
+        disc = np.empty(len(pos))
+        for start, S in chunks(active, grid_future, sd.frame.loc[active, "duration"].to_numpy()):
+            rem[start:start + len(S)], disc[start:start + len(S)] = discounted_lifetime(S, disc_future)
+        remaining[pos], discounted[pos] = rem, disc
+    disc_new = np.empty(sd.n)
+    for start, S in chunks(np.ones(sd.n, dtype=bool), m * np.arange(0, months), None):
+        disc_new[start:start + len(S)] = discounted_lifetime(S, disc_start)[1]
     customers = pd.DataFrame({
         "segment": sd.extra["segment"].to_numpy() if "segment" in sd.extra else "All",
         "active": active,
@@ -1301,6 +1553,12 @@ class ChurnAnalysis:
     value: CLVResult | None
     truth: pd.DataFrame | None
 
+    @property
+    def scoring(self) -> CoxResult:
+        """The Cox model behind the early warning, at_risk.csv, CLV and the validation: the stratified remedy when
+        the Schoenfeld check led to one (its hazard ratios are the ones to report), else the plain model."""
+        return self.remedy if self.remedy is not None else self.cox
+
 
 def analyze(
     df: pd.DataFrame,
@@ -1327,9 +1585,13 @@ def analyze(
     truth: Mapping | None = None,
 ) -> ChurnAnalysis:
     """Everything the churn notebook shows, computed once."""
-    min_cell = privacy.check_min_cell(min_cell)
-    if not (isinstance(horizon, (int, float)) and horizon > 0):
-        raise DataError(PARAMETERS, "horizon", f"must be a positive number of {time_unit}, got {horizon!r}")
+    # every parameter is checked before any data is read or model fitted: one line naming the parameter
+    days_per_unit(time_unit)
+    min_cell = check_min_cell(min_cell)
+    horizon = check_horizon(horizon, time_unit)
+    penalizer = check_penalizer(penalizer)
+    margin = check_share(margin, "margin")
+    discount_rate = check_rate(discount_rate)
     privacy.require_group_size(len(df), min_cell, source=source, what="customers")
     reference = (truth or {}).get("churn", {}).get("reference_levels") if truth else None
     sd = prepare(df, duration_col=duration_col, event_col=event_col, event_value=event_value, signup_col=signup_col,
@@ -1353,9 +1615,11 @@ def analyze(
     ph = ph_test(cox, sd)
     remedy = ph_remedy(sd, ph, penalizer=penalizer)
     aft = fit_aft(sd, cox=cox, penalizer=penalizer)
-    val = validate(sd, horizon=horizon, penalizer=penalizer)
-    value = customer_value(aft, sd, margin=margin, discount_rate=discount_rate, min_cell=min_cell)
-    ew = early_warning(cox, sd, horizon=horizon)
+    scoring = remedy if remedy is not None else cox
+    val = validate(sd, horizon=horizon, penalizer=penalizer, strata=scoring.strata, min_cell=min_cell)
+    value = customer_value(aft, sd, margin=margin, discount_rate=discount_rate, min_cell=min_cell,
+                           cox=remedy)
+    ew = early_warning(scoring, sd, horizon=horizon, min_cell=min_cell)
     bt = backtest(df, horizon=horizon, time_unit=time_unit, signup_col=signup_col, churn_date_col=churn_date_col,
                   snapshot_date=snapshot_date, duration_col=duration_col, covariates=covariates,
                   categorical=categorical, penalizer=penalizer, source=source)
@@ -1420,17 +1684,22 @@ def results_dict(ca: ChurnAnalysis, *, inputs: Mapping[str, str], sbg_fits=None,
             "concordance": ca.cox.concordance,
             "ph_test": {"global_p": ca.ph.global_p, "violations": list(ca.ph.violations),
                         "actions": ca.ph.advice.to_dict(orient="records"),
-                        "stratified_by": list(ca.remedy.strata) if ca.remedy else []},
+                        "stratified_by": list(ca.remedy.strata) if ca.remedy else [],
+                        "n_tested": ca.ph.n_used, "n_total": ca.ph.n_total},
             "notes": list(ca.cox.notes),
+            "scoring_model": ca.scoring.label,
+            "scoring_hazard_ratios": ca.scoring.table.set_index("covariate")["hazard_ratio"].to_dict(),
         },
         "aft": {"model": ca.aft.best, "aic": float(ca.aft.table.loc[ca.aft.table["best"], "aic"].iloc[0]),
                 "cox_aic": ca.aft.cox_aic_partial, "aic_by_model": dict(zip(ca.aft.table["model"], ca.aft.table["aic"])),
                 "weibull_shape": ca.aft.weibull_shape},
         "validation": {"c_index_test": ca.validation.c_index_test, "c_index_train": ca.validation.c_index_train,
                        "brier_at_horizon": ca.validation.brier_at_horizon, "brier_null": ca.validation.brier_null,
-                       "n_test": ca.validation.n_test},
+                       "n_test": ca.validation.n_test, "model": ca.validation.model,
+                       "calibration_by_tenure": ca.validation.by_tenure.to_dict(orient="records")},
         "early_warning": {
             "horizon": ca.horizon, "n_active": ca.warning.n_active, "expected_churners": ca.warning.expected_churners,
+            "model": ca.warning.model,
             "backtest_auc": bt.auc if bt else None, "top_decile_lift": bt.top_decile_lift if bt else None,
             "backtest_cutoff": bt.cutoff if bt else None, "backtest_churned": bt.n_churned if bt else None,
             "backtest_expected": bt.expected_churners if bt else None,
@@ -1496,13 +1765,19 @@ def findings(ca: ChurnAnalysis) -> dict[str, str]:
                           "correction.")
     else:
         out["logrank"] = "Fewer than two groups large enough to compare: no log-rank test."
-    t = ca.cox.table
+    # hazard ratios from the model that scores (the stratified one when PH had to be remedied: a covariate it
+    # stratifies by has no single hazard ratio any more, so none is quoted for it)
+    sc = ca.scoring
+    t = sc.table
+    which = ("the Cox model" if not sc.strata else
+             f"the Cox model stratified by {', '.join(sc.strata)} (the model behind the scores; each "
+             f"{'/'.join(sc.strata)} level has its own baseline hazard, so no hazard ratio is quoted for it)")
     sig = t[t["significant"]].sort_values("p_value")
     if len(sig):
         parts = [f"{r.covariate} (HR {r.hazard_ratio:.2f})" for r in sig.head(3).itertuples()]
-        out["cox"] = "Strongest churn drivers in the Cox model: " + ", ".join(parts) + "."
+        out["cox"] = f"Strongest churn drivers in {which}: " + ", ".join(parts) + "."
     else:
-        out["cox"] = "No covariate has a hazard ratio significantly different from 1 at the 5% level."
+        out["cox"] = f"In {which} no covariate has a hazard ratio significantly different from 1 at the 5% level."
     inter = t[t["covariate"].str.contains(":", regex=False)]
     for r in inter.itertuples():
         synergy = "lowers" if r.coef < 0 else "raises"
@@ -1511,14 +1786,19 @@ def findings(ca: ChurnAnalysis) -> dict[str, str]:
                        f"{synergy} the churn hazard beyond the two separate effects"
                        + (" — the course's 1+1>2." if r.coef < 0 and r.p_value < 0.05 else "."))
     ph = ca.ph
+    sample = (f" (tested on a fixed-seed sample of {ph.n_used:,} of {ph.n_total:,} customers)" if ph.sampled
+              else "")
     if ph.violations:
         out["ph"] = (f"Proportional hazards is doubtful for {', '.join(ph.violations)} (global Schoenfeld test "
-                     f"p {_pfmt(ph.global_p, eq=True)})"
-                     + (f"; a model stratified by {', '.join(ca.remedy.strata)} is shown as the remedy."
-                        if ca.remedy is not None else "; see the advice below."))
+                     f"p {_pfmt(ph.global_p, eq=True)}){sample}"
+                     + (f"; the remedy — a model stratified by {', '.join(ca.remedy.strata)} — is the model that "
+                        "scores the early warning, at_risk.csv and CLV." if ca.remedy is not None
+                        else "; see the advice below (no categorical variable to stratify by, so the plain model "
+                        "scores)."))
     else:
         out["ph"] = (f"No covariate violates proportional hazards at the 5% level (global Schoenfeld test "
-                     f"p {_pfmt(ph.global_p, eq=True)}): the hazard ratios hold over the whole customer life.")
+                     f"p {_pfmt(ph.global_p, eq=True)}){sample}: the hazard ratios hold over the whole customer "
+                     "life.")
     a = ca.aft
     out["aft"] = (f"By AIC the best parametric model is the {a.best} AFT"
                   + (f"; the Weibull shape is {a.weibull_shape:.2f} ("
@@ -1526,15 +1806,25 @@ def findings(ca: ChurnAnalysis) -> dict[str, str]:
                         if a.weibull_shape < 1 else "a rising churn hazard") + ")." if np.isfinite(a.weibull_shape)
                      else "."))
     v = ca.validation
-    out["validation"] = (f"On held-out customers the C-index is {v.c_index_test:.2f} (0.5 = chance, training "
-                         f"{v.c_index_train:.2f}); "
+    out["validation"] = (f"On held-out customers the {v.model} model's C-index is {v.c_index_test:.2f} (0.5 = "
+                         f"chance, training {v.c_index_train:.2f}); "
                          + (f"the Brier score at {ca.horizon:g} {unit} is {v.brier_at_horizon:.3f} against "
                             f"{v.brier_null:.3f} for the no-covariate KM."
                             if np.isfinite(v.brier_at_horizon) else "the horizon lies beyond the follow-up."))
+    bt_ = v.by_tenure
+    if len(bt_):
+        gap = (bt_["predicted"] - bt_["observed"]).abs()
+        worst = bt_.loc[gap.idxmax()]
+        out["validation"] += (f" Conditional calibration by tenure (P(churn within {ca.horizon:g} {unit} | still a "
+                              f"customer at tenure t)): predicted within the observed 95% interval in "
+                              f"{int(bt_['within_ci'].sum())} of {len(bt_)} tenure bands; the largest gap is at "
+                              f"tenure {worst['landmark']:g} {unit} ({100 * worst['predicted']:.1f}% predicted vs "
+                              f"{100 * worst['observed']:.1f}% observed).")
     w = ca.warning
+    shown = privacy.visible(w.factor_counts) if len(w.factor_counts) else w.factor_counts
     out["warning"] = (f"Of {w.n_active:,} active customers about {w.expected_churners:,.0f} are expected to churn "
-                      f"within {ca.horizon:g} {unit}; the top decile's most common reasons: "
-                      + (", ".join(w.factor_counts["factor"].head(3)) if len(w.factor_counts) else "none") + ".")
+                      f"within {ca.horizon:g} {unit} (scored by the {w.model} model); the top decile's most common "
+                      "reasons: " + (", ".join(shown["factor"].head(3)) if len(shown) else "none") + ".")
     b = ca.backtest
     out["backtest"] = (f"Scored as of {b.cutoff:%Y-%m-%d} and checked against the next {ca.horizon:g} {unit}: "
                        f"AUC {b.auc:.2f}, top-decile lift {b.top_decile_lift:.1f}× ({100 * b.top_decile_rate:.1f}% vs "
@@ -1545,7 +1835,9 @@ def findings(ca: ChurnAnalysis) -> dict[str, str]:
         val = ca.value
         out["clv"] = (f"Active customers' expected remaining lifetime averages {val.mean_remaining_lifetime:.0f} "
                       f"months and their mean CLV is {val.mean_clv:,.0f} (margin {val.margin:.0%}, discount "
-                      f"{val.discount_rate:.0%} a year, {val.model} model, capped at {val.max_months // 12} years).")
+                      f"{val.discount_rate:.0%} a year, {val.model} model, capped at {val.max_months // 12} years"
+                      + ("; the stratified Cox model extends each stratum's hazard at its recent rate beyond the "
+                         "follow-up" if ca.remedy is not None else "") + ").")
         ok = val.by_segment.dropna(subset=["ltv_cac"])
         if len(ok):
             passing = list(ok.loc[ok["ltv_cac"] > LTV_CAC_TARGET, "value"])
@@ -1754,6 +2046,8 @@ def plot_explorer(ca: ChurnAnalysis, segment: str, horizon: float):
     groups = sd.extra["segment"] if "segment" in sd.extra else pd.Series("All", index=sd.frame.index)
     mask = (groups == segment).to_numpy() if segment != "All customers" else np.ones(sd.n, dtype=bool)
     sub = sd.frame.loc[mask]
+    if segment != "All customers" and segment not in explorer_segments(ca):
+        sub = sub.iloc[:0]       # a group the suppressed table hides is never drawn
     if len(sub) < ca.min_cell:
         fig, ax = plt.subplots(figsize=(8, 2))
         ax.axis("off")
@@ -1763,13 +2057,19 @@ def plot_explorer(ca: ChurnAnalysis, segment: str, horizon: float):
     fig, ax = plt.subplots(figsize=(8, 4.5))
     plot_km(km, time_unit=sd.time_unit, at_risk=False, horizon=horizon, ax=ax, title=f"{segment}: survival")
     active = sub.index[sub["event"].to_numpy() == 0]
-    times, values = baseline_cumhaz(ca.cox)
     t0 = sub.loc[active, "duration"].to_numpy(dtype=float)
-    h0, _ = cumhaz_at(times, values, t0)
-    h1, _ = cumhaz_at(times, values, t0 + float(horizon))
-    p = conditional_churn_probability(h0, h1, partial_hazard(ca.cox, sub.loc[active]))
+    h0, _ = cumhaz_for(ca.scoring, sd, active, t0)
+    h1, _ = cumhaz_for(ca.scoring, sd, active, t0 + float(horizon))
+    p = conditional_churn_probability(h0, h1, partial_hazard(ca.scoring, sub.loc[active]))
     summary = pd.DataFrame([{"segment": segment, "customers": int(len(sub)), "active": int(len(active)),
                              f"S({horizon:g})": float(km.survival_at["survival"].iloc[0]),
                              f"expected churners within {horizon:g} {sd.time_unit}": float(p.sum()),
                              "mean probability": float(p.mean()) if len(p) else np.nan}])
     return fig, summary
+
+
+def explorer_segments(ca: ChurnAnalysis) -> list[str]:
+    """The segments the interactive view may offer: exactly those the suppressed KM table shows."""
+    if ca.km_groups is None:
+        return []
+    return [str(v) for v in privacy.visible(ca.km_groups.table)["value"]]

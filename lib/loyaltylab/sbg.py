@@ -6,7 +6,13 @@ the cohort's retention rate rise over time (the most churn-prone leave first) �
 rate understates the value of a customer base (Fader & Hardie 2010, "Customer-base valuation in a contractual
 setting: the perils of ignoring heterogeneity", Marketing Science 29(1)).
 
-Input: survivors per period of one cohort (period 0 = everyone acquired), e.g. 1000, 631, 468, ...
+Input: survivors per period of one cohort (period 0 = everyone acquired), e.g. 1000, 631, 468, ... A retention
+*triangle* (younger cohorts observed for fewer periods, later cells blank) is fine: each cohort is fitted on the
+periods it has; a cohort with fewer than 3 observed periods cannot be fitted and is skipped (see :func:`fit_cohorts`).
+
+Discount rates: the user gives an annual rate; :func:`period_rate` converts it to the cohort table's period
+(year, quarter or month) — DEL/DERL are sums over renewal periods and need the per-period rate. A rate of 0 is
+rejected for DEL/DERL: with α ≤ 1 the undiscounted expected lifetime of an sBG cohort is infinite.
 """
 from __future__ import annotations
 
@@ -19,6 +25,18 @@ import pandas as pd
 from scipy import optimize, special
 
 from loyaltylab.errors import DataError
+
+PERIODS_PER_YEAR = {"year": 1, "quarter": 4, "month": 12}
+MIN_PERIODS = 3   # period 0 plus two renewals
+
+
+def period_rate(annual_rate: float, cohort_period: str = "year") -> float:
+    """The discount rate per cohort period equivalent to ``annual_rate``: (1 + r)^(1/k) − 1, k periods a year."""
+    if cohort_period not in PERIODS_PER_YEAR:
+        raise DataError("parameters", "cohort_period", f"must be one of {', '.join(PERIODS_PER_YEAR)}, got "
+                        f"{cohort_period!r}")
+    _check_rate(annual_rate)
+    return float((1.0 + float(annual_rate)) ** (1.0 / PERIODS_PER_YEAR[cohort_period]) - 1.0)
 
 
 @dataclass(frozen=True)
@@ -164,8 +182,10 @@ def _residual_sum(alpha: float, beta: float, discount_rate: float, n: float, tol
 
 
 def _check_rate(discount_rate: float) -> None:
-    if not discount_rate > 0:
-        raise ValueError(f"discount_rate must be > 0 per period, got {discount_rate!r}")
+    ok = isinstance(discount_rate, (int, float, np.integer, np.floating)) and not isinstance(discount_rate, bool)
+    if not ok or not 0 < float(discount_rate) < 1:
+        raise DataError("parameters", "discount_rate", "must be a rate between 0 and 1 (0.10 for 10%; 0 is not "
+                        "allowed here: the sBG's undiscounted lifetime can be infinite); got " + repr(discount_rate))
 
 
 def read_cohort_table(path: str | Path) -> pd.DataFrame:
@@ -192,10 +212,17 @@ def read_cohort_table(path: str | Path) -> pd.DataFrame:
         period = io.coerce_numeric(raw, period_col, source=source, min_value=0, integer=True, allow_missing=False)
         parts = []
         for col in raw.columns[1:]:
-            parts.append(pd.DataFrame({
-                "cohort": str(col), "period": period,
-                "survivors": io.coerce_numeric(raw, col, source=source, min_value=0, allow_missing=False),
-            }))
+            surv = io.coerce_numeric(raw, col, source=source, min_value=0, allow_missing=True)
+            # a retention triangle: a younger cohort's later periods are blank — keep its observed periods, but a
+            # blank followed by a number is a hole, not the end of the data
+            seen = surv.notna().to_numpy()
+            last = int(np.flatnonzero(seen)[-1]) if seen.any() else -1
+            holes = ~seen[: last + 1]
+            if holes.any():
+                bad = pd.Series(holes.tolist() + [False] * (len(seen) - last - 1), index=raw.index)
+                raise DataError.from_mask(source, str(col), "blank inside a cohort's periods (only the latest "
+                                          "periods of a younger cohort may be blank)", raw[col], bad)
+            parts.append(pd.DataFrame({"cohort": str(col), "period": period, "survivors": surv}).loc[seen])
         out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["cohort", "period"], kind="mergesort").reset_index(drop=True)
     for cohort, g in out.groupby("cohort", sort=True):
@@ -203,16 +230,34 @@ def read_cohort_table(path: str | Path) -> pd.DataFrame:
         if periods[0] != 0 or np.any(np.diff(periods) != 1):
             raise DataError(source, "period", f"cohort {cohort!r}: periods must run 0, 1, 2, … without gaps",
                             [], [], n_bad=0)
-        _check_survivors(g["survivors"].to_numpy(), source)
+        values = g["survivors"].to_numpy()
+        if len(values) >= MIN_PERIODS:
+            _check_survivors(values, source)
+        elif np.any(np.diff(values) > 0) or values[0] <= 0:
+            raise DataError(source, "survivors", f"cohort {cohort!r}: must start with a positive cohort size and "
+                            "not increase from one period to the next", [], [], n_bad=0)
     return out
 
 
 def fit_cohorts(table: pd.DataFrame, source: str = "<cohort table>") -> list[SBGFit]:
-    """Fit one sBG per cohort of a long table (cohort, period, survivors)."""
+    """Fit one sBG per cohort of a long table (cohort, period, survivors), each on its own observed periods.
+    Cohorts with fewer than 3 observed periods (the youngest rows of a triangle) are skipped — compare
+    :func:`skipped_cohorts`; if none is left, a DataError says so."""
     fits = []
     for cohort, g in table.sort_values(["cohort", "period"], kind="mergesort").groupby("cohort", sort=True):
+        if len(g) < MIN_PERIODS:
+            continue
         fits.append(fit_sbg(g["survivors"].to_numpy(), cohort=str(cohort), source=source))
+    if not fits and len(table):
+        raise DataError(source, "survivors", f"no cohort has {MIN_PERIODS} or more observed periods (period 0 plus "
+                        "two renewals): nothing to fit")
     return fits
+
+
+def skipped_cohorts(table: pd.DataFrame) -> list[str]:
+    """Cohorts too young to fit (fewer than 3 observed periods)."""
+    sizes = table.groupby("cohort", sort=True).size()
+    return [str(c) for c, n in sizes.items() if n < MIN_PERIODS]
 
 
 def summary_table(fits: Sequence[SBGFit], discount_rate: float) -> pd.DataFrame:
