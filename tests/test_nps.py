@@ -590,3 +590,22 @@ def test_partial_customers_join_is_reported(small_course_dir, tmp_path):
     res = nps.to_results(report)
     assert res["join_match_rate"] == pytest.approx(data.join_match_rate)
     assert nps.MISSING_LABEL in [r["value"] for r in res["by_segment"]["segment"]]
+
+
+def test_min_cell_counts_people_not_answers():
+    """Six answers from two customers are two people: with a cluster column the group is suppressed."""
+    frame = pd.DataFrame({
+        "nps": [10, 9, 3, 10, 8, 7] + [9, 10, 2, 6, 8, 10, 9, 1],
+        "segment": ["Tiny"] * 6 + ["Big"] * 8,
+        "customer_id": ["a", "a", "a", "b", "b", "b"] + [f"c{i}" for i in range(8)],
+        "date": pd.to_datetime(["2025-01-05"] * 6 + ["2025-01-06"] * 8),
+    })
+    by_answers = nps.by_segment(frame, "segment", min_cell=5).set_index("value")
+    by_people = nps.by_segment(frame, "segment", min_cell=5, cluster_col="customer_id").set_index("value")
+    assert not by_answers.loc["Tiny", "suppressed"]
+    assert by_people.loc["Tiny", "suppressed"] and pd.isna(by_people.loc["Tiny", "n"])
+    assert np.isnan(by_people.loc["Tiny", "nps"])
+    # the other group is hidden as well: otherwise overall minus it would reveal the two customers
+    assert by_people["suppressed"].all()
+    trend = nps.trend(frame[frame.segment == "Tiny"], period="M", min_cell=5, cluster_col="customer_id")
+    assert trend["suppressed"].all() and trend["nps"].isna().all()

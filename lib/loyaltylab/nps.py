@@ -412,14 +412,29 @@ def _group_counts(codes: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nd
 STAT_COLUMNS = ["promoters_pct", "passives_pct", "detractors_pct", "nps", "se", "ci_low", "ci_high"]
 
 
-def _suppressed_table(table: pd.DataFrame, min_cell: int, value_cols: Sequence[str]) -> pd.DataFrame:
+def _suppressed_table(table: pd.DataFrame, min_cell: int, value_cols: Sequence[str],
+                      people: np.ndarray | None = None) -> pd.DataFrame:
     """Complementary suppression with the counts of suppressed groups hidden too (n = <NA>): a count of 3 is
-    itself a small cell. An empty group (n = 0, e.g. a period without responses) identifies nobody and keeps 0."""
+    itself a small cell. An empty group (n = 0, e.g. a period without responses) identifies nobody and keeps 0.
+
+    ``people`` (distinct respondents per group, when a cluster column says who answered) is what ``min_cell``
+    counts: six answers from two customers are still two people."""
     empty = table["n"].to_numpy() == 0
-    out = privacy.suppress(table, n_col="n", min_cell=min_cell, value_cols=list(value_cols), hide_counts=True)
+    counted = table.assign(_people=table["n"].to_numpy() if people is None else people)
+    out = privacy.suppress(counted, n_col="_people", min_cell=min_cell, value_cols=list(value_cols))
+    out = out.drop(columns="_people")
     out["n"] = out["n"].astype("Int64")
-    out.loc[empty, "n"] = 0
+    out.loc[out["suppressed"].to_numpy() & ~empty, "n"] = pd.NA
     return out
+
+
+def _people_per_group(keys: np.ndarray, clusters: np.ndarray | None, n_groups: int) -> np.ndarray | None:
+    """Distinct clusters (respondents) in each group; None without a cluster column."""
+    if clusters is None:
+        return None
+    ok = keys >= 0
+    pairs = np.unique(np.stack([keys[ok], np.asarray(clusters)[ok]]), axis=1)
+    return np.bincount(pairs[0], minlength=n_groups)
 
 
 def _cluster_codes(frame: pd.DataFrame, cluster_col: str | None, source: str | None) -> np.ndarray | None:
@@ -484,7 +499,8 @@ def by_segment(
     table = pd.DataFrame({"value": labels, "n": s["n"].astype("int64"), **{c: s[c] for c in STAT_COLUMNS},
                           "deff": s["deff"], "diff_vs_rest": d["difference"], "p_value": d["p_value"]})
     table["p_value"] = np.where(r["n"] > 0, table["p_value"], np.nan)
-    table = _suppressed_table(table, min_cell, [*STAT_COLUMNS, "deff", "diff_vs_rest", "p_value"])
+    table = _suppressed_table(table, min_cell, [*STAT_COLUMNS, "deff", "diff_vs_rest", "p_value"],
+                              _people_per_group(keys, clusters, k))
     family = table["p_value"].to_numpy(dtype="float64").copy()
     if k == 2:  # one test, not two: keep only the first in the family, then give both rows its result
         family[1:] = np.nan
@@ -567,7 +583,8 @@ def trend(
     d = difference_arrays(s["nps"], s["se"], prev_nps, prev_se, confidence)
     table = periods.assign(n=s["n"].astype("int64"), **{c: s[c] for c in STAT_COLUMNS}, deff=s["deff"],
                            change=d["difference"], p_value=d["p_value"])
-    table = _suppressed_table(table, min_cell, [*STAT_COLUMNS, "deff", "change", "p_value"])
+    table = _suppressed_table(table, min_cell, [*STAT_COLUMNS, "deff", "change", "p_value"],
+                              _people_per_group(keys, clusters, k))
     hidden = table["suppressed"].to_numpy()
     prev_hidden = np.r_[True, hidden[:-1]]
     table.loc[prev_hidden, ["change", "p_value"]] = np.nan
