@@ -1500,25 +1500,15 @@ def compare_with_truth(cox: CoxResult, truth: Mapping | None, aft: AFTComparison
     """Cox β (and Weibull AFT α) with 95% intervals next to the generator's true values."""
     if not truth or "churn" not in truth:
         return None
-    rows = []
-    true_b = truth["churn"].get("coefficients", {})
-    tab = cox.table.set_index("covariate")
-    for name in tab.index:
-        if name in true_b:
-            value = true_b[name]
-            r = tab.loc[name]
-            rows.append({"model": "Cox", "covariate": name, "true": float(value), "estimate": float(r["coef"]),
-                         "lower": float(r["coef_lower"]), "upper": float(r["coef_upper"])})
+
+    def matched(model: str, table: pd.DataFrame, true: Mapping) -> list[dict]:
+        return [{"model": model, "covariate": r.covariate, "true": float(true[r.covariate]), "estimate": float(r.coef),
+                 "lower": float(r.coef_lower), "upper": float(r.coef_upper)}
+                for r in table.itertuples() if r.covariate in true]
+
+    rows = matched("Cox", cox.table, truth["churn"].get("coefficients", {}))
     if aft is not None and len(aft.coefficients):
-        true_a = truth["churn"].get("aft_coefficients", {})
-        at = aft.coefficients.set_index("covariate")
-        for name in at.index:
-            if name in true_a:
-                value = true_a[name]
-                r = at.loc[name]
-                rows.append({"model": "Weibull AFT", "covariate": name, "true": float(value),
-                             "estimate": float(r["coef"]), "lower": float(r["coef_lower"]),
-                             "upper": float(r["coef_upper"])})
+        rows += matched("Weibull AFT", aft.coefficients, truth["churn"].get("aft_coefficients", {}))
         shape = truth["churn"].get("baseline", {}).get("shape")
         if shape is not None and np.isfinite(aft.weibull_shape):
             w = aft.fitters["weibull"]
