@@ -90,3 +90,10 @@ def test_own_survey_is_not_mixed_with_course_tables(small_course_dir, monkeypatc
                          "transactions": None, "incidents": None})
     assert list(ov.tables) == ["survey"]
     assert not any("not in the customers table" in w for w in ov.warnings)
+
+
+def test_key_findings_are_built_from_the_summary(ov, small_course_dir):
+    lines = overview.key_findings(ov)
+    n = len(pd.read_csv(small_course_dir / "customers.csv"))
+    assert lines[0].startswith(f"{n:,} customers")
+    assert lines[1].startswith("Survey responses run from 20")

@@ -217,6 +217,23 @@ def results_dict(ov: Overview) -> dict:
     }
 
 
+
+def key_findings(ov: Overview) -> list[str]:
+    """The overview's key findings in words, built from the computed summary (no hand-written numbers)."""
+    rows = ov.summary.set_index("table")["rows"].to_dict()
+    survey = ov.summary.set_index("table").loc["survey"] if "survey" in rows else None
+    gap = ov.missing.sort_values("pct").iloc[-1] if len(ov.missing) else None
+    return [
+        f"{rows.get('customers', 0):,} customers, {rows.get('survey', 0):,} survey responses, "
+        f"{rows.get('transactions', 0):,} transactions and {rows.get('incidents', 0):,} service incidents.",
+        (f"Survey responses run from {survey.first_date:%Y-%m-%d} to {survey.last_date:%Y-%m-%d}."
+         if survey is not None and pd.notna(survey.first_date) else "The survey table has no dates."),
+        (f"{len(ov.missing)} columns have missing values; the largest share is `{gap['column']}` in "
+         f"{gap['table']} ({gap['pct']:.0f}%)." if gap is not None else "No missing values."),
+        (f"{len(ov.warnings)} data-quality warning(s): read them below before analysing."
+         if ov.warnings else "No data-quality warnings."),
+    ]
+
 # --- charts -------------------------------------------------------------------------------------------------
 
 
