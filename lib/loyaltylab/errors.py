@@ -1,4 +1,4 @@
-"""The one exception type users see for bad input, and its one-line message."""
+"""The exceptions users see — bad data, a bad parameter, a bad batch config — each one line."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -69,3 +69,33 @@ def spreadsheet_row(index_label) -> int | object:
 def _short(value: object, width: int = 30) -> str:
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+PARAMETERS = "parameters"
+"""The ``source`` of every :class:`ParameterError`: the message reads ``parameters: name = value: rule``."""
+
+
+class ParameterError(DataError):
+    """A bad notebook / analysis parameter, raised before any file is read.
+
+    One form for every analysis: ``parameters: confidence = 95: must be a level between 0 and 1 (e.g. 0.95)``.
+    A subclass of DataError so a notebook shows it as one line and callers catching bad input catch it too.
+    """
+
+    def __init__(self, name: str, value: object, rule: str):
+        self.name = name
+        self.value = value
+        super().__init__(PARAMETERS, None, f"{name} = {_short(value, 60)}: {rule}")
+
+    def __reduce__(self):
+        return (self.__class__, (self.name, self.value, self.rule.split(": ", 1)[-1]))
+
+
+class ConfigError(DataError):
+    """A bad reports.yml, job selection or ``-p`` value; one line naming the file and what is wrong."""
+
+    def __init__(self, source: object, message: str):
+        super().__init__(str(source), None, message)
+
+    def __reduce__(self):  # picklable despite the custom signature
+        return (self.__class__, (self.source, self.rule))

@@ -1,6 +1,7 @@
 """Where things live: the project root, the course data, the reports folder."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -64,3 +65,20 @@ def display_path(path: str | os.PathLike) -> str:
         return p.relative_to(project_root().resolve()).as_posix()
     except ValueError:
         return p.as_posix()
+
+
+_HASH_CACHE: dict[tuple, str] = {}
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (cached per path, size and modification time)."""
+    p = Path(path)
+    stat = p.stat()
+    key = (str(p.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASH_CACHE:
+        digest = hashlib.sha256()
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        _HASH_CACHE[key] = digest.hexdigest()
+    return _HASH_CACHE[key]

@@ -9,10 +9,11 @@ import pandas as pd
 DEFAULT_MIN_CELL = 5
 
 
-def check_min_cell(min_cell: int) -> int:
-    if int(min_cell) != min_cell or min_cell < 1:
-        raise ValueError(f"min_cell must be a positive integer, got {min_cell!r}")
-    return int(min_cell)
+def check_min_cell(min_cell) -> int:
+    """``min_cell`` as a whole number ≥ 1, or a one-line ParameterError (the one validator, in params)."""
+    from loyaltylab import params
+
+    return params.min_cell(min_cell)
 
 
 def suppress(
@@ -20,50 +21,68 @@ def suppress(
     n_col: str = "n",
     min_cell: int = DEFAULT_MIN_CELL,
     value_cols: Sequence[str] | None = None,
-    hide_counts: bool = False,
+    hide_counts: bool = True,
     complementary: bool = True,
+    people=None,
 ) -> pd.DataFrame:
-    """Mark groups with fewer than ``min_cell`` members as suppressed and blank their statistics.
+    """The one suppression path: mark groups with fewer than ``min_cell`` people as suppressed and blank them.
 
-    ``value_cols`` defaults to every numeric column except ``n_col``. With ``hide_counts`` the count
-    itself is blanked too (use it when the count alone would identify someone). With ``complementary``
-    (the default) further groups are hidden when the hidden ones could otherwise be recovered by subtraction
-    from the total (see :func:`complementary_mask`).
+    ``people`` (a column name or an array; default ``n_col``) is what ``min_cell`` counts — six answers from two
+    customers are two people. ``value_cols`` (default: every numeric column but ``n_col``) are blanked in hidden
+    rows, and so is the count itself unless ``hide_counts=False`` (a count of 3 is itself a small cell). With
+    ``complementary`` (the default) further groups are hidden when the hidden ones could otherwise be recovered by
+    subtracting the shown groups from a published total (:func:`complementary_mask`). An empty group (n = 0)
+    identifies nobody: it stays visible with its 0. The ``people`` column, if named, is dropped from the result.
     """
     min_cell = check_min_cell(min_cell)
     out = table.copy()
-    n = out[n_col].fillna(0).to_numpy(dtype="float64")
-    small = complementary_mask(n, min_cell) if complementary else n < min_cell
+    people_col = people if isinstance(people, str) else None
+    sizes = out[people_col] if people_col else (out[n_col] if people is None else pd.Series(people, index=out.index))
+    sizes = pd.to_numeric(sizes, errors="coerce").fillna(0).to_numpy(dtype="float64")
+    small = complementary_mask(sizes, min_cell) if complementary else (sizes > 0) & (sizes < min_cell)
     if value_cols is None:
-        value_cols = [c for c in out.select_dtypes("number").columns if c != n_col]
-    for col in value_cols:
-        if small.any():
-            out[col] = out[col].astype("float64") if pd.api.types.is_integer_dtype(out[col]) else out[col]
+        value_cols = [c for c in out.select_dtypes("number").columns if c not in (n_col, people_col)]
+    if small.any():
+        for col in value_cols:
+            if pd.api.types.is_integer_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
+                out[col] = out[col].astype("float64")
             out.loc[small, col] = np.nan
-    if hide_counts and small.any():
-        out[n_col] = out[n_col].astype("float64")
-        out.loc[small, n_col] = np.nan
+    if people_col:
+        out = out.drop(columns=people_col)
+    if n_col in out and (pd.api.types.is_numeric_dtype(out[n_col]) or out[n_col].isna().all()):
+        out[n_col] = pd.array(pd.to_numeric(out[n_col]).round(), dtype="Int64")
+        if hide_counts:
+            out.loc[small, n_col] = pd.NA
     out["suppressed"] = small
     return out
 
 
 def visible(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of a suppressed table that may be drawn in a chart."""
-    return table.loc[~table["suppressed"]] if "suppressed" in table else table
+    return table.loc[~table["suppressed"].astype(bool)] if "suppressed" in table else table
 
 
 def complementary_mask(n, min_cell: int) -> np.ndarray:
-    """Primary suppression (n < min_cell) plus the smallest further groups until the hidden groups together hold
-    0 or at least ``min_cell`` members — otherwise the total minus the shown groups would reveal them."""
+    """Primary suppression (0 < n < min_cell) plus the smallest further non-empty groups until the hidden groups
+    together hold 0 or at least ``min_cell`` people — otherwise the total minus the shown groups would reveal
+    them. Empty groups are neither hidden nor used as complements (a visible 0 reveals nothing and hides nothing)."""
     n = np.asarray(n, dtype="float64")
-    hidden = n < min_cell
+    hidden = (n > 0) & (n < min_cell)
     total = n[hidden].sum()
-    while 0 < total < min_cell and (~hidden).any():
-        candidates = np.flatnonzero(~hidden)
+    while 0 < total < min_cell:
+        candidates = np.flatnonzero(~hidden & (n > 0))
+        if not len(candidates):
+            break
         pick = candidates[np.argmin(n[candidates])]
         hidden[pick] = True
         total += n[pick]
     return hidden
+
+
+def suppress_counts(counts, min_cell: int) -> np.ndarray:
+    """Mask for a published distribution (counts per category that sum to a published total, often shown as
+    shares): hide what :func:`complementary_mask` hides. Use it for score distributions and category shares."""
+    return complementary_mask(np.asarray(counts, dtype="float64"), check_min_cell(min_cell))
 
 
 def require_group_size(n: int, min_cell: int, *, source: str | None = None, what: str = "rows", filters=None) -> None:

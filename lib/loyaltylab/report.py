@@ -20,7 +20,6 @@ import argparse
 import ast
 import contextlib
 import datetime as dt
-import hashlib
 import html
 import json
 import os
@@ -37,7 +36,7 @@ from urllib.parse import quote
 import yaml
 
 from loyaltylab import paths
-from loyaltylab.errors import DataError
+from loyaltylab.errors import ConfigError, DataError
 
 DEFAULT_TIMEOUT = 1800.0  # seconds per cell; a course notebook needs a few
 KERNEL_START_TIMEOUT = 120
@@ -61,16 +60,6 @@ NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 DISTRIBUTION = "loyaltylab"
 MAX_HEADLINE = 8  # numbers per job on the index page; the rest stay in results.json
 _UNKNOWN = object()  # a parameter default that is not a literal
-
-
-class ConfigError(DataError):
-    """A bad reports.yml, job selection or ``-p`` value; one line naming the file and what is wrong."""
-
-    def __init__(self, source: object, message: str):
-        super().__init__(str(source), None, message)
-
-    def __reduce__(self):  # picklable despite the custom signature
-        return (self.__class__, (self.source, self.rule))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -687,20 +676,6 @@ def _fallback_page(name: str, error: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # Input files and their hashes
 
-_HASH_CACHE: dict[tuple, str] = {}
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    p = Path(path)
-    stat = p.stat()
-    key = (str(p.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASH_CACHE:
-        digest = hashlib.sha256()
-        with p.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        _HASH_CACHE[key] = digest.hexdigest()
-    return _HASH_CACHE[key]
 
 
 def input_files(results: dict | None, parameters: dict, notebook: Path) -> list[Path]:
@@ -746,7 +721,7 @@ def _resolve_input_path(p: Path, notebook: Path) -> Path:
 def input_hashes(results: dict | None, parameters: dict, notebook: Path) -> dict[str, str | None]:
     hashes: dict[str, str | None] = {}
     for p in input_files(results, parameters, notebook):
-        hashes[paths.display_path(p)] = sha256_file(p) if p.is_file() else None
+        hashes[paths.display_path(p)] = paths.sha256_file(p) if p.is_file() else None
     return dict(sorted(hashes.items()))
 
 

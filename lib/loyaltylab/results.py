@@ -1,13 +1,21 @@
-"""results.json: JSON-safe numbers (NaN → null), stable key order, byte-identical for identical inputs."""
+"""results.json: one document shape for every analysis; JSON-safe numbers (NaN → null), stable key order,
+byte-identical for identical inputs.
+
+Every analysis' document carries :data:`DOCUMENT_KEYS` (built by :func:`document`) beside its own keys. The keys
+are a public interface that analysts' scripts read: add keys, never rename or drop one.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from loyaltylab import paths
 
 FLOAT_DIGITS = 10
 
@@ -67,3 +75,49 @@ def write_results(results: dict, output_dir: str | Path, name: str = "results.js
 
 def read_results(path: str | Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+DOCUMENT_KEYS = ("analysis", "params", "inputs", "input_sha256", "notes", "headline", "headline_order", "tables")
+
+
+def input_hashes(inputs: Mapping[str, str | None]) -> dict[str, str | None]:
+    """SHA-256 per named input file (display paths resolve against the project root); None for a missing file."""
+    out = {}
+    for name, shown in inputs.items():
+        if shown is None:
+            out[name] = None
+            continue
+        p = Path(shown)
+        p = p if p.is_absolute() else paths.project_root() / p
+        out[name] = paths.sha256_file(p) if p.is_file() else None
+    return out
+
+
+def document(
+    analysis: str,
+    *,
+    params: Mapping,
+    inputs: Mapping[str, str | None],
+    headline: Mapping,
+    headline_order: Sequence[str] | None = None,
+    tables: Mapping[str, object] | None = None,
+    notes: Sequence[str] = (),
+    **content,
+) -> dict:
+    """The results.json document of one analysis run: its name, the parameters it ran with, its input files (display
+    paths and SHA-256), notes, the headline numbers in the order the index shows them, its tables in the standard
+    columns, and the analysis' own keys (``content``)."""
+    clash = set(content) & set(DOCUMENT_KEYS)
+    if clash:
+        raise ValueError(f"results keys {sorted(clash)} are reserved for the document")
+    return {
+        **content,
+        "analysis": analysis,
+        "params": dict(params),
+        "inputs": dict(inputs),
+        "input_sha256": input_hashes(inputs),
+        "notes": list(notes),
+        "headline": dict(headline),
+        "headline_order": list(headline_order or headline),
+        "tables": dict(tables or {}),
+    }
