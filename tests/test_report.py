@@ -300,9 +300,15 @@ def test_notebook_without_parameters_cell_is_an_error(tmp_path):
 
 def test_fan_out_values_and_slugs(tmp_path):
     data = tmp_path / "c.csv"
-    data.write_text("region;n\nNorth;1\nnorth;2\n华东;3\n;4\n??;5\n", encoding="utf-8")  # semicolons, CJK, blanks
-    assert report.fan_out_values(data, "region") == [("??", "value"), ("North", "north"), ("north", "north-2"),
-                                                     ("华东", "华东")]
+    data.write_text("region;n\nNorth;1\n华东;3\n;4\n??;5\nEast/West;6\n", encoding="utf-8")  # semicolons, CJK, blanks
+    assert report.fan_out_values(data, "region") == [("??", "value-" + report.slugify("??")[-6:]),
+                                                     ("East/West", "east-west"), ("North", "north"), ("华东", "华东")]
+    # a value's folder depends on the value alone: two values that would share one are refused, not renumbered
+    data.write_text("region\nNorth\nnorth\nSouth\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="values 'North' and 'north' would share the folder 'north'"):
+        report.fan_out_values(data, "region")
+    assert report.slugify("x" * 300) == "x" * 60 + "-" + report.slugify("x" * 300)[-6:]
+    assert report.slugify("x" * 300) != report.slugify("x" * 299)
     numbers = tmp_path / "n.csv"
     numbers.write_text("tier\n2\n1\n2\n", encoding="utf-8")
     assert report.fan_out_values(numbers, "tier") == [(1, "1"), (2, "2")]

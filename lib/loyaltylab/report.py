@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import yaml
 
-from loyaltylab import paths
+from loyaltylab import outputs, paths
 from loyaltylab.errors import ConfigError, DataError
 
 DEFAULT_TIMEOUT = 1800.0  # seconds per cell; a course notebook needs a few
@@ -56,7 +56,7 @@ DEFAULTS_KEYS = ("parameters",)
 JOB_KEYS = ("name", "notebook", "parameters", "fan_out")
 FAN_OUT_KEYS = ("column", "data")
 DEFAULT_FAN_OUT_TABLE = "customers"  # fan_out without 'data' reads the course customers file
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 DISTRIBUTION = "loyaltylab"
 MAX_HEADLINE = 8  # numbers per job on the index page; the rest stay in results.json
 _UNKNOWN = object()  # a parameter default that is not a literal
@@ -96,6 +96,7 @@ class JobResult:
     headline: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)  # display path -> sha256 (None if the file is missing)
     note: str | None = None  # e.g. "no results.json written"
+    made_at: str | None = None  # when its outputs were moved into place
 
     @property
     def ok(self) -> bool:
@@ -125,7 +126,7 @@ def load_config(path: str | os.PathLike, only: Sequence[str] | None = None, over
     if not path.is_file():
         raise ConfigError(source, "config file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -153,9 +154,10 @@ def load_config(path: str | os.PathLike, only: Sequence[str] | None = None, over
         if not isinstance(spec, dict):
             raise ConfigError(source, f"job #{i}: expected a mapping with 'name' and 'notebook'")
         name = spec.get("name")
-        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        if not valid_job_name(name):
             raise ConfigError(
-                source, f"job #{i}: 'name' must be letters, digits, '_', '-' or '.' (it names the folder), got {name!r}"
+                source, f"job #{i}: 'name' must be letters, digits, '_', '-' or '.' (it names the folder; at most 100, "
+                f"not {INDEX_HTML} or {MANIFEST_JSON}), got {_one_line(repr(name), 120)}"
             )
         where = f"job '{name}'"
         _check_keys(source, where, spec, JOB_KEYS)
@@ -227,8 +229,9 @@ def single_job(notebook: str | os.PathLike, parameters: dict | None = None, name
     """The job for ``--notebook X -p ...``: named after the notebook unless ``name`` is given."""
     nb_path = _resolve_cli_path(notebook)
     name = name or nb_path.stem
-    if not NAME_RE.fullmatch(name):
-        raise ConfigError("--name", f"must be letters, digits, '_', '-' or '.', got {name!r}")
+    if not valid_job_name(name):
+        raise ConfigError("--name", f"must be letters, digits, '_', '-' or '.' (at most 100, not {INDEX_HTML} or "
+                          f"{MANIFEST_JSON}), got {_one_line(repr(name), 120)}")
     parameters = dict(parameters or {})
     reserved = sorted(set(parameters) & set(RUNNER_PARAMETERS))
     if reserved:
@@ -254,44 +257,75 @@ def parse_assignments(items: Iterable[str] | None) -> dict:
         if not sep or not key.isidentifier():
             raise ConfigError("-p", f"expected key=value with a Python name as key, got {item!r}")
         try:
-            out[key] = _plain(yaml.safe_load(raw)) if raw.strip() else None
+            out[key] = _plain(load_yaml(raw), "-p", key) if raw.strip() else None
         except yaml.YAMLError:
             raise ConfigError("-p", f"{key}: value is not valid YAML: {raw!r} (quote strings with spaces or colons)") from None
     return out
 
 
+def valid_job_name(name) -> bool:
+    """A job name is a folder name: ASCII letters, digits, ``_ - .``, not one of the batch's own files."""
+    return isinstance(name, str) and bool(NAME_RE.fullmatch(name)) and name.lower() not in (
+        INDEX_HTML, MANIFEST_JSON, RESULTS_JSON, REPORT_HTML)
+
+
+MAX_SLUG = 60
+MAX_FAN_OUT = 200
+"""More parts than this is no longer a breakdown of the data but a report per record."""
+_ID_NAME = re.compile(r"(^|[^a-z])(id|ids|uuid|guid|key|number|no|编号|号码|账号|身份证)$|(?<=[a-z])id$|^id",
+                      re.IGNORECASE)
+
+
 def slugify(value: object) -> str:
-    """A fan-out value as a folder name: lower case, runs of other characters → '-'; CJK letters are kept."""
-    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
-    text = re.sub(r"[^\w.-]+", "-", text).strip("-.")
-    return text or "value"
+    """A fan-out value as a folder name that depends on the value alone (never on which other values exist):
+    lower case, runs of characters other than letters, digits, ``_ - .`` (CJK letters are letters) → ``-``.
+    A value longer than 60 characters, or with no letter or digit, keeps a readable start and gets 6 characters
+    of its SHA-256. Two values that would share a folder are refused by :func:`fan_out_values`."""
+    import hashlib
+
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    readable = re.sub(r"[^\w.-]+", "-", text.lower()).strip("-.")
+    if 0 < len(readable) <= MAX_SLUG:
+        return readable
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+    return f"{readable[:MAX_SLUG].strip('-.') or 'value'}-{digest}"
 
 
 def fan_out_values(data_path: str | os.PathLike, column: str, job: str = "") -> list[tuple[object, str]]:
-    """Distinct non-missing values of ``column`` in a data file, sorted, each with a unique folder slug."""
+    """Distinct non-missing values of ``column`` in a data file, sorted, each with its folder slug.
+
+    Refused in one line (naming no value): a column that looks like an identifier — its name (``customer_id``,
+    ``ID``, ``编号``) or its values (more than half of the rows distinct, or more than 200 values) — since a part
+    per value would publish a report per person; and two values whose folders would coincide (``North`` and
+    ``north``)."""
     data_path = Path(data_path)
     source = paths.display_path(data_path)
     if not data_path.is_file():
         raise ConfigError(source, f"fan-out data file not found (job '{job}')")
-    values = _read_column(data_path, column, job)
+    values, rows = _read_column(data_path, column, job)
     try:
         values = sorted(values)
     except TypeError:
         values = sorted(values, key=str)
     if not values:
         raise ConfigError(source, f"column '{column}': no values to fan out over (job '{job}')")
-    out, used = [], set()
+    if _ID_NAME.search(column.strip()) or len(values) > MAX_FAN_OUT or (len(values) > 10 and len(values) > rows / 2):
+        raise ConfigError(source, f"column '{column}': {len(values):,} distinct values in {rows:,} rows looks like an "
+                          f"identifier; a fan-out over it would publish a report per person (job '{job}'): choose a "
+                          "grouping column such as region or segment")
+    out, used = [], {}
     for value in values:
-        slug = base = slugify(value)
-        k = 2
-        while slug in used:
-            slug, k = f"{base}-{k}", k + 1
-        used.add(slug)
+        slug = slugify(value)
+        if slug in used:
+            raise ConfigError(source, f"column '{column}': values {_one_line(repr(used[slug]), 40)} and "
+                              f"{_one_line(repr(value), 40)} would share the folder '{slug}' (job '{job}'); make the "
+                              "values distinct")
+        used[slug] = value
         out.append((value, slug))
     return out
 
 
-def _read_column(path: Path, column: str, job: str) -> list:
+def _read_column(path: Path, column: str, job: str) -> tuple[list, int]:
     """Distinct values of ``column``, read exactly as the notebooks read files (:func:`loyaltylab.io.read_raw`:
     the same encodings, delimiters and missing-value tokens); text is stripped, blank values are skipped."""
     import pandas as pd
@@ -310,7 +344,7 @@ def _read_column(path: Path, column: str, job: str) -> list:
     if series.dtype == object:
         series = series.map(lambda v: v.strip() if isinstance(v, str) else v)
         series = series[series.map(lambda v: not isinstance(v, str) or v != "")]
-    return [v.item() if hasattr(v, "item") else v for v in pd.unique(series)]
+    return [v.item() if hasattr(v, "item") else v for v in pd.unique(series)], len(series)
 
 
 def _check_column(source: str, column: str, names: list, job: str) -> None:
@@ -337,7 +371,7 @@ def _check_parameters(source: str, where: str, params) -> dict:
             raise ConfigError(source, f"{where}: '{key}' is set by the runner (use --out for the output folder)")
     if "filters" in params and not isinstance(params["filters"], dict | type(None)):
         raise ConfigError(source, f"{where}: 'filters' must be a mapping of column: value")
-    return _plain(params)
+    return {key: _plain(value, source, key) for key, value in params.items()}
 
 
 def _select(source: str, entries: list, only: Sequence[str] | None) -> dict[str, set[str] | None]:
@@ -445,15 +479,69 @@ def display_parameters(params: dict) -> dict:
     return out
 
 
-def _plain(value):
-    """YAML values papermill can inject: dates → ISO strings, tuples → lists, keys → strings."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+MAX_PARAMETER_ITEMS = 10_000
+"""Values (scalars, list items, mapping entries) in one parameter: far more than any analysis takes."""
+MAX_YAML_NODES = 100_000
+"""Nodes a YAML document may expand to through anchors and aliases (a 450-byte 'billion laughs' expands to 10⁹)."""
+
+
+def _plain(value, source: str = "-p", name: str = "parameters"):
+    """A parameter as a plain value — text, a whole or finite number, true/false, null, or lists and mappings of
+    them — the only values that ever reach a kernel. Dates become ISO text; anything else (bytes from ``!!binary``,
+    a set, NaN, a YAML tag) is a one-line ConfigError naming the parameter."""
+    budget = [MAX_PARAMETER_ITEMS]
+
+    def plain(v, where):
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ConfigError(source, f"parameter '{name}': more than {MAX_PARAMETER_ITEMS:,} values")
+        if v is None or isinstance(v, (bool, int, str)):
+            return v
+        if isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):
+                raise ConfigError(source, f"parameter '{where}': {v} is not a number a notebook can use")
+            return v
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, dict):
+            out = {}
+            for k, item in v.items():
+                if not isinstance(k, (str, int, float, bool)) and k is not None:
+                    raise ConfigError(source, f"parameter '{where}': mapping keys must be text")
+                out[str(k)] = plain(item, f"{where}.{k}")
+            return out
+        if isinstance(v, (list, tuple)):
+            return [plain(item, f"{where}[{i}]") for i, item in enumerate(v)]
+        raise ConfigError(source, f"parameter '{where}': a {type(v).__name__} value is not allowed; parameters are "
+                          "text, numbers, true/false, null, or lists and mappings of them")
+
+    return plain(value, name)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses documents whose anchors and aliases expand to more than MAX_YAML_NODES nodes."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        sizes: dict[int, int] = {}
+
+        def size(n) -> int:
+            key = id(n)
+            if key not in sizes:
+                sizes[key] = 0  # a recursive alias counts once
+                children = n.value if isinstance(n, yaml.SequenceNode) else [
+                    x for pair in n.value for x in pair] if isinstance(n, yaml.MappingNode) else []
+                sizes[key] = min(1 + sum(size(c) for c in children), MAX_YAML_NODES + 1)
+            return sizes[key]
+
+        if node is not None and size(node) > MAX_YAML_NODES:
+            raise yaml.YAMLError(f"anchors and aliases expand to more than {MAX_YAML_NODES:,} values")
+        return node
+
+
+def load_yaml(text: str):
+    """YAML as plain data, with alias expansion bounded (see :class:`_BoundedLoader`)."""
+    return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 — a SafeLoader subclass
 
 
 def _resolve_cli_path(path: str | os.PathLike) -> Path:
@@ -495,6 +583,7 @@ def run_notebook(
     try:
         import papermill as pm
 
+        injected = {key: _plain(value, name, key) for key, value in injected.items()}
         with _kernel_environment() as kernel_config:
             pm.execute_notebook(
                 str(notebook), str(executed), parameters=injected, kernel_name=kernel_name, language="python",
@@ -730,9 +819,18 @@ def input_hashes(results: dict | None, parameters: dict, notebook: Path) -> dict
 
 
 def _run_job(job: Job, out_root: Path, show_code: bool, timeout: float | None) -> JobResult:
+    """Run one job in a scratch folder, then move its outputs into place (see :mod:`loyaltylab.outputs`)."""
+    scratch = outputs.scratch_folder(out_root)
+    built = scratch / "job"
     if job.problem is not None:
-        return _not_runnable(job, out_root / job.folder)
-    return run_notebook(job.notebook, job.parameters, out_root / job.folder, show_code, name=job.name, timeout=timeout)
+        result = _not_runnable(job, built)
+    else:
+        result = run_notebook(job.notebook, job.parameters, built, show_code, name=job.name, timeout=timeout)
+    final = out_root / job.folder
+    result.made_at = outputs.install(built, final)
+    result.out_dir = final
+    result.parameters = {**result.parameters, "output_dir": str(final)}
+    return result
 
 
 def _not_runnable(job: Job, out_dir: Path) -> JobResult:
@@ -758,50 +856,66 @@ def run_jobs(
     progress: Callable[[int, int, JobResult], None] | None = None,
     config: str | os.PathLike | None = None,
     write_index: bool = True,
+    merge: bool = False,
 ) -> list[JobResult]:
     """Run ``jobs`` (``workers`` at a time, each in its own process and kernel); results come back in job order.
-    Writes ``index.html`` and ``manifest.json`` into ``out_dir`` unless ``write_index`` is False."""
+
+    Writes ``index.html`` and ``manifest.json`` into ``out_dir`` after every job unless ``write_index`` is False.
+    The index keeps the rows of jobs not run this time whose reports still exist when ``merge`` is True (``--only``,
+    one notebook); otherwise it lists exactly these jobs. A second run into the same folder is refused."""
     out_root = Path(out_dir).resolve()
-    out_root.mkdir(parents=True, exist_ok=True)
     progress = progress or (lambda i, n, r: None)
     results: list[JobResult | None] = [None] * len(jobs)
     start = time.perf_counter()
     workers = max(1, min(int(workers), len(jobs) or 1))
-    if workers == 1:
-        for i, job in enumerate(jobs):
-            results[i] = _run_job(job, out_root, show_code, timeout)
-            progress(i + 1, len(jobs), results[i])
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    pending = {job.name for job in jobs}
+    with outputs.exclusive(out_root):
+        previous = outputs.previous_jobs(out_root, MANIFEST_JSON)
 
-        # spawn: a clean interpreter per worker (no forked zmq/asyncio state); each job starts its own kernel
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_warm_up)
-        try:
-            futures = {pool.submit(_run_job, job, out_root, show_code, timeout): i for i, job in enumerate(jobs)}
-            for done, future in enumerate(as_completed(futures), start=1):
-                i = futures[future]
-                try:
-                    results[i] = future.result()
-                except Exception as exc:  # the worker process itself died
-                    job = jobs[i]
-                    results[i] = JobResult(
-                        name=job.name, notebook=job.notebook, parameters=job.parameters, status="failed",
-                        error=f"runner: {_error_line(exc)}", seconds=0.0, out_dir=out_root / job.folder,
-                    )
-                progress(done, len(jobs), results[i])
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-    total = time.perf_counter() - start
-    final = [r for r in results if r is not None]
-    if write_index:
-        manifest = build_manifest(final, out_root, total, workers=workers, show_code=show_code, config=config)
-        write_manifest(manifest, out_root)
-        write_index_html(manifest, out_root)
-    return final
+        def finished(i: int, done: int, result: JobResult) -> None:
+            results[i] = result
+            pending.discard(result.name)
+            progress(done, len(jobs), result)
+            if write_index:  # after every job: the index always describes the outputs on disk
+                manifest = build_manifest(
+                    [r for r in results if r is not None], out_root, time.perf_counter() - start, workers=workers,
+                    show_code=show_code, config=config, previous=previous,
+                    keep_previous=lambda name: merge or name in pending)
+                write_manifest(manifest, out_root)
+                write_index_html(manifest, out_root)
+
+        if workers == 1:
+            for i, job in enumerate(jobs):
+                finished(i, i + 1, _run_job(job, out_root, show_code, timeout))
+        else:
+            _run_parallel(jobs, out_root, workers, show_code, timeout, finished)
+    return [r for r in results if r is not None]
+
+
+def _run_parallel(jobs, out_root, workers, show_code, timeout, finished) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: a clean interpreter per worker (no forked zmq/asyncio state); each job starts its own kernel
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_warm_up)
+    try:
+        futures = {pool.submit(_run_job, job, out_root, show_code, timeout): i for i, job in enumerate(jobs)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            i = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker process itself died
+                job = jobs[i]
+                result = JobResult(
+                    name=job.name, notebook=job.notebook, parameters=job.parameters, status="failed",
+                    error=f"runner: {_error_line(exc)}", seconds=0.0, out_dir=out_root / job.folder,
+                )
+            finished(i, done, result)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def print_progress(i: int, n: int, result: JobResult) -> None:
@@ -864,7 +978,8 @@ def dependency_names() -> list[str]:
 
 def build_manifest(
     results: Sequence[JobResult], out_root: Path, total_seconds: float, *, workers: int = 1,
-    show_code: bool = False, config: str | os.PathLike | None = None,
+    show_code: bool = False, config: str | os.PathLike | None = None, previous: Sequence[dict] = (),
+    keep_previous: Callable[[str], bool] = lambda name: False,
 ) -> dict:
     """Everything deterministic lives under ``jobs`` (minus each ``seconds``) and ``packages``; wall-clock facts
     live under ``run`` and in each job's ``seconds``. :func:`stable_manifest` strips them."""
@@ -883,11 +998,13 @@ def build_manifest(
             "headline": r.headline,
             "headline_order": list(r.headline),  # manifest.json sorts keys; this keeps the display order
             "inputs": r.inputs,
+            "made_at": r.made_at,
         })
-    n_failed = sum(not r.ok for r in results)
+    jobs = outputs.merge_jobs(list(previous), jobs, keep_previous)
+    n_failed = sum(job["status"] != "ok" for job in jobs)
     return {
         "format": MANIFEST_FORMAT,
-        "summary": {"jobs": len(results), "ok": len(results) - n_failed, "failed": n_failed},
+        "summary": {"jobs": len(jobs), "ok": len(jobs) - n_failed, "failed": n_failed},
         "jobs": jobs,
         "packages": package_versions(),
         "run": {
@@ -903,7 +1020,7 @@ def build_manifest(
 def stable_manifest(manifest: dict) -> dict:
     """The manifest without wall-clock facts: identical for identical inputs, code and packages."""
     out = {k: v for k, v in manifest.items() if k != "run"}
-    out["jobs"] = [{k: v for k, v in job.items() if k != "seconds"} for job in manifest["jobs"]]
+    out["jobs"] = [{k: v for k, v in job.items() if k not in ("seconds", "made_at")} for job in manifest["jobs"]]
     return out
 
 
@@ -971,10 +1088,12 @@ def render_index(manifest: dict) -> str:
             headline += f"<dt>…</dt><dd>{len(items) - MAX_HEADLINE} more in results.json</dd>"
         headline = f'<dl class="headline">{headline}</dl>' if headline else ""
         link = f'<a href="{e(quote(job["report"]))}">report</a>'
+        made = f'<div class="meta">made {e(str(job["made_at"]).replace("T", " ")[:16])}</div>' if job.get(
+            "made_at") else ""
         rows.append(
             f'<tr class="{"failed-row" if failed else "ok-row"}"><td class="num">{i}</td>'
             f'<td><b>{e(job["name"])}</b><br><code>{e(job["notebook"])}</code></td><td>{status}</td>'
-            f'<td class="num">{job["seconds"]:.1f} s</td><td>{headline}</td><td>{link}</td></tr>'
+            f'<td class="num">{job["seconds"]:.1f} s{made}</td><td>{headline}</td><td>{link}</td></tr>'
         )
     provenance = []
     for job in manifest["jobs"]:
@@ -1029,11 +1148,7 @@ def write_index_html(manifest: dict, out_root: Path) -> Path:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return paths.write_atomic(path, text)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1095,7 +1210,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"running {len(jobs)} job(s) with {workers} worker(s) into {paths.display_path(out_root)}", flush=True)
     start = time.perf_counter()
     results = run_jobs(jobs, out_root, workers=workers, show_code=args.show_code, timeout=args.timeout,
-                       progress=print_progress, config=config)
+                       progress=print_progress, config=config, merge=bool(args.only or args.notebook))
     failed = [r for r in results if not r.ok]
     print(f"{len(results) - len(failed)} ok, {len(failed)} failed in {time.perf_counter() - start:.1f}s")
     for r in failed:

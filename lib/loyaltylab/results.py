@@ -63,14 +63,7 @@ def dumps(results: dict) -> str:
 
 def write_results(results: dict, output_dir: str | Path, name: str = "results.json") -> Path:
     """Write ``results`` into ``output_dir/name`` atomically (no half-written file on failure)."""
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    text = dumps(results)
-    target = out / name
-    tmp = target.with_suffix(target.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
-    return target
+    return paths.write_atomic(Path(output_dir) / name, dumps(results))
 
 
 def read_results(path: str | Path) -> dict:
