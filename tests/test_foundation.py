@@ -118,3 +118,26 @@ def test_results_document_carries_the_shared_keys(tmp_path):
     with pytest.raises(ValueError):
         results.document("demo", params={}, inputs={}, headline={}, notes=[], tables={}, headline_order=None,
                          input_sha256="x")
+
+
+def test_charts_render_chinese_without_missing_glyph_warnings():
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    from loyaltylab import plots
+
+    plots.set_theme()
+    assert plots.CJK_FONT in plt.rcParams["font.family"]
+    assert any(f.name == plots.CJK_FONT for f in font_manager.fontManager.ttflist)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig, ax = plt.subplots()
+        ax.bar(["华北", "华东", "North"], [1, 2, 3])
+        ax.set_title("净推荐值 by 地区")
+        fig.canvas.draw()
+        plt.close(fig)

@@ -13,11 +13,36 @@ SUPPRESSED_COLOR = "#BBBBBB"
 ACCENT = PALETTE[0]
 
 
+CJK_FONT = "Noto Sans CJK SC"
+"""Chinese glyphs come from Noto Sans CJK SC, shipped by the ``mplfonts`` dependency (SIL Open Font License)."""
+
+
+def register_cjk_font() -> str | None:
+    """Register the bundled CJK font with matplotlib (once); its family name, or None if it is not installed."""
+    from importlib import resources
+
+    from matplotlib import font_manager
+
+    if any(f.name == CJK_FONT for f in font_manager.fontManager.ttflist):
+        return CJK_FONT
+    try:
+        path = resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"
+    except ModuleNotFoundError:
+        return None
+    if not path.is_file():
+        return None
+    font_manager.fontManager.addfont(str(path))
+    return CJK_FONT
+
+
 def set_theme(context: str = "notebook") -> None:
-    """Apply the project theme (seaborn whitegrid, larger type, the shared palette)."""
+    """Apply the project theme (seaborn whitegrid, larger type, the shared palette) with a CJK fallback font, so
+    Chinese category values and labels render instead of boxes and raise no missing-glyph warnings."""
     sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=1.05)
+    cjk = register_cjk_font()
     plt.rcParams.update(
         {
+            "font.family": ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"],
             "figure.figsize": (8, 4.5),
             "figure.dpi": 100,
             "savefig.dpi": 120,

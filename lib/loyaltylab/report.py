@@ -706,6 +706,9 @@ def export_html(
     if error and not papermill_marked:  # a timeout or dead kernel leaves no error output: say it at the top
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
             f'<div style="color:#b00020;font-weight:bold">This report failed: {html.escape(error)}</div>'))
+    for cell in nb.cells:  # warnings are for the analyst (executed.ipynb keeps them), not the manager's report
+        if cell.cell_type == "code" and not show_code:
+            cell.outputs = [o for o in cell.get("outputs", ()) if o.get("name") != "stderr"]
     if not show_code:
         for cell in nb.cells:
             if cell.cell_type != "code":
