@@ -528,3 +528,23 @@ def test_committed_reports_yml_end_to_end_on_the_small_course_data(small_course_
         assert all(job["inputs"].values()), name
         order = [k for k in results.get("headline_order", []) if k in results.get("headline", {})]
         assert job["headline_order"][: len(order)] == order, name
+
+
+def test_index_joins_an_interval_to_its_number_and_shows_counts_as_integers():
+    items = [("NPS", 22.5), ("CI low", 20.8), ("CI high", 24.2), ("Responses", 4980), ("Expected", 670.0)]
+    assert report._with_intervals(items) == [("NPS", "22.5 (20.8–24.2)"), ("Responses", "4,980"),
+                                             ("Expected", "670")]
+    assert report._with_intervals([("CI low", None)]) == [("CI low", "–")]
+
+
+def test_a_fan_out_part_says_which_part_in_its_title_and_heading(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · Net Promoter Score\n\ntext")])
+    executed = tmp_path / "executed.ipynb"
+    nbformat.write(nb, executed)
+    report.export_html(executed, tmp_path / "report.html", title="01_nps_by_region/north",
+                       parameters={"filters": {"region": "North <b>"}})
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<title>01 · Net Promoter Score — region: North &lt;b&gt;</title>" in page
+    assert "region: North &lt;b&gt;</h2>" in page

@@ -727,7 +727,16 @@ def export_html(
         exclude_input_prompt=not show_code, exclude_output_prompt=not show_code,
         extra_loaders=[_offline_template_loader()], template_file=OFFLINE_TEMPLATE,
     )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or executed.stem}})
+    scope = part_label(parameters or {})
+    if scope:  # a fan-out part says which part it covers, under the notebook's title
+        at = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith(
+            "# ")), None)
+        if at is not None:
+            nb.cells.insert(at + 1, nbformat.v4.new_markdown_cell(
+                f'<h2 style="margin-top:0">{html.escape(scope)}</h2>'))
+    heading = notebook_title(nb)
+    page_title = " — ".join(x for x in (heading, scope) if x) or title or executed.stem
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": page_title}})
     _write_text(html_path, body)
     return html_path
 
@@ -747,6 +756,24 @@ def _offline_template_loader():
     from jinja2 import DictLoader
 
     return DictLoader({OFFLINE_TEMPLATE: _OFFLINE_TEMPLATE_SOURCE})
+
+
+def part_label(parameters: dict) -> str:
+    """Which part of the data a report covers, in words: ``region: North`` (from its ``filters``)."""
+    filters = parameters.get("filters") if isinstance(parameters, dict) else None
+    if not isinstance(filters, dict) or not filters:
+        return ""
+    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in filters.items())
+
+
+def notebook_title(nb) -> str:
+    """The text of the notebook's first ``# `` heading (the report's page title)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return ""
 
 
 def _parameters_note(parameters: dict) -> str:
@@ -1048,7 +1075,9 @@ def _fmt_number(value) -> str:
     if isinstance(value, float):
         if value != value:
             return "–"
-        if abs(value) >= 100:
+        if value.is_integer() and abs(value) >= 100:
+            return f"{int(value):,}"
+        if abs(value) >= 10:
             return f"{value:,.1f}"
         if abs(value) >= 1 or value == 0:
             return f"{value:.2f}"
@@ -1072,6 +1101,23 @@ details{margin:.4rem 0} summary{cursor:pointer}
 """.strip()
 
 
+def _with_intervals(items: list[tuple]) -> list[tuple[str, str]]:
+    """Headline numbers as text; a "CI low" / "CI high" pair joins the number before it: NPS 22.5 (20.8–24.2)."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(items):
+        key, value = items[i]
+        low = items[i + 1] if i + 1 < len(items) and str(items[i + 1][0]).lower() == "ci low" else None
+        high = items[i + 2] if low and i + 2 < len(items) and str(items[i + 2][0]).lower() == "ci high" else None
+        text = _fmt_number(value)
+        if low and high and low[1] is not None and high[1] is not None:
+            text += f" ({_fmt_number(low[1])}–{_fmt_number(high[1])})"
+            i += 2
+        out.append((str(key), text))
+        i += 1
+    return out
+
+
 def render_index(manifest: dict) -> str:
     """index.html: a table of jobs, then a provenance section that is byte-identical across identical runs
     (between the ``deterministic:begin``/``end`` comments). All text from jobs and notebooks is escaped."""
@@ -1085,8 +1131,8 @@ def render_index(manifest: dict) -> str:
             status += f'<div class="error">{e(job["error"])}</div>'
         elif job.get("note"):
             status += f'<div class="meta">{e(job["note"])}</div>'
-        items = list(ordered_headline(job.get("headline") or {}, job.get("headline_order")).items())
-        headline = "".join(f"<dt>{e(str(k))}</dt><dd>{e(_fmt_number(v))}</dd>" for k, v in items[:MAX_HEADLINE])
+        items = _with_intervals(list(ordered_headline(job.get("headline") or {}, job.get("headline_order")).items()))
+        headline = "".join(f"<dt>{e(str(k))}</dt><dd>{e(v)}</dd>" for k, v in items[:MAX_HEADLINE])
         if len(items) > MAX_HEADLINE:
             headline += f"<dt>…</dt><dd>{len(items) - MAX_HEADLINE} more in results.json</dd>"
         headline = f'<dl class="headline">{headline}</dl>' if headline else ""
