@@ -141,3 +141,25 @@ def test_charts_render_chinese_without_missing_glyph_warnings():
         ax.set_title("净推荐值 by 地区")
         fig.canvas.draw()
         plt.close(fig)
+
+
+def test_linked_tables_leave_no_cell_recoverable_by_subtraction():
+    # the case: Premium in North (3) is hidden in North's report; overall Premium (43) minus South (40)
+    # must not give it back, so South's Premium cell (or another) is hidden too
+    counts = np.array([[120, 80, 3],    # North: Basic, Standard, Premium
+                       [150, 90, 40]])  # South
+    hidden = privacy.linked_mask(counts, 5)
+    assert hidden[0, 2] and hidden[1, 2]
+    for grid, mask in ((counts, hidden), (counts.T, hidden.T)):
+        for line, line_hidden in zip(grid, mask):
+            assert line_hidden.sum() in (0,) or (line_hidden.sum() >= 2 and line[line_hidden].sum() >= 5)
+    assert not privacy.linked_mask(np.array([[10, 20], [30, 40]]), 5).any()
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        c = rng.integers(0, 12, size=(rng.integers(2, 6), rng.integers(2, 6)))
+        m = privacy.linked_mask(c, 5)
+        assert m[(c > 0) & (c < 5)].all()
+        for grid, mask in ((c, m), (c.T, m.T)):
+            for line, line_hidden in zip(grid, mask):
+                nonempty = (line > 0).sum()
+                assert line_hidden.sum() == 0 or line_hidden.sum() >= min(2, nonempty)

@@ -79,6 +79,32 @@ def complementary_mask(n, min_cell: int) -> np.ndarray:
     return hidden
 
 
+def linked_mask(counts, min_cell: int) -> np.ndarray:
+    """Suppression for linked tables: ``counts[p, g]`` people of group ``g`` in part ``p`` of a batch (a region's
+    report shows its row; the overall report shows the column totals).
+
+    A cell is hidden when it has 1 to ``min_cell`` − 1 people; then, until nothing changes, every row and every
+    column that hides anything hides at least two cells holding ``min_cell`` people or more together (the smallest
+    further non-empty cells are added), so no hidden cell follows from a published total minus the shown cells of
+    its row or of its column — within one report or across the reports of one batch.
+    """
+    n = np.asarray(counts, dtype="float64")
+    min_cell = check_min_cell(min_cell)
+    hidden = (n > 0) & (n < min_cell)
+    changed = True
+    while changed:
+        changed = False
+        for grid, mask in ((n, hidden), (n.T, hidden.T)):
+            for line, line_hidden in zip(grid, mask):
+                while line_hidden.any() and (line_hidden.sum() < 2 or line[line_hidden].sum() < min_cell):
+                    candidates = np.flatnonzero(~line_hidden & (line > 0))
+                    if not len(candidates):
+                        break
+                    line_hidden[candidates[np.argmin(line[candidates])]] = True
+                    changed = True
+    return hidden
+
+
 def suppress_counts(counts, min_cell: int) -> np.ndarray:
     """Mask for a published distribution (counts per category that sum to a published total, often shown as
     shares): hide what :func:`complementary_mask` hides. Use it for score distributions and category shares."""
