@@ -23,11 +23,15 @@ help:
 
 setup: $(STAMP)
 
-# Reinstall only when the dependency list changes.
+# Reinstall only when the dependency list changes. The first install takes several minutes: pip shows progress.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "loyaltylab needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@echo "Installing the pinned dependencies into $(VENV)/ (first time: about 5-10 minutes on 2 cores)..."
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e ".[dev]"
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 && \
+		git config filter.nbstrip.clean "$(PYTHON) .githooks/strip_outputs.py" && \
+		git config filter.nbstrip.smudge cat || true
 	@touch $@
 
 $(DATA): lib/loyaltylab/synth.py | $(STAMP)
@@ -45,7 +49,7 @@ test: $(STAMP)
 # LAB_ARGS="--no-browser --port 8890" passes options through; root (containers) needs --allow-root.
 LAB_ARGS ?=
 lab: $(STAMP) $(DATA)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=. --LabApp.default_url=/lab/tree/notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 bench: $(STAMP) $(DATA)
 	$(BIN)/python benchmarks/run.py
