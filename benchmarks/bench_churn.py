@@ -5,9 +5,10 @@ Poisson proactivity counts and their product, a three-level segment — ten desi
 up to whole days and censoring at a uniform age of 1–1,095 days, like the course data. Each run happens in a fresh
 subprocess, which reports its own peak RSS, so the memory figure is the pipeline's and not the runner's.
 
-The last row runs the notebook's whole computation, ``churn.analyze`` (KM by segment, log-rank, Cox, the
-Schoenfeld test on a 25k subsample, stratified remedy if needed, three AFT fits, validation, early warning, CLV in
-chunks), on ``--analyze-n`` customers (default 200,000) in its own fresh subprocess.
+The last row runs the notebook's whole computation, ``churn.analyze_customers`` then ``clv.analyze`` on its result
+(KM by segment, log-rank, Cox, the Schoenfeld test on a 25k subsample, stratified remedy if needed, three AFT fits,
+validation, early warning, CLV in chunks), on ``--analyze-n`` customers (default 200,000) in its own fresh
+subprocess.
 
     python benchmarks/bench_churn.py            # prints the rows
     python benchmarks/bench_churn.py --n 200000 --analyze-n 200000
@@ -65,7 +66,7 @@ def worker(n: int) -> list[dict]:
     import lifelines  # noqa: F401  (imported up front: its import time is not the pipeline's)
     import numpy as np
 
-    from loyaltylab import churn
+    from loyaltylab.analyses.churn import cox, data, km, warning
 
     rows = []
 
@@ -78,23 +79,23 @@ def worker(n: int) -> list[dict]:
     lap("churn: simulate customers (Weibull PH)", t0)
 
     t = time.perf_counter()
-    sd = churn.prepare(df, covariates=COVARIATES, id_col="customer_id", signup_col=None, churn_date_col=None,
+    sd = data.prepare(df, covariates=COVARIATES, id_col="customer_id", signup_col=None, churn_date_col=None,
                        source="bench", reference_levels={"segment": "Basic"})
     lap("churn: prepare (validate, design matrix)", t, covariates=len(sd.design.columns))
 
     start = time.perf_counter()
     t = time.perf_counter()
-    km = churn.kaplan_meier(sd.frame["duration"], sd.frame["event"], times=[90, 365])
-    lap("churn: Kaplan-Meier (counts)", t, events=km.events)
+    curve = km.kaplan_meier(sd.frame["duration"], sd.frame["event"], times=[90, 365])
+    lap("churn: Kaplan-Meier (counts)", t, events=curve.events)
 
     t = time.perf_counter()
-    cox = churn.fit_cox(sd, concordance=False)
-    coef = cox.table.set_index("covariate")["coef"]
+    model = cox.fit_cox(sd, concordance=False)
+    coef = model.table.set_index("covariate")["coef"]
     err = max(abs(coef[k] - v) for k, v in BETA.items())
     lap("churn: Cox PH, 10 covariates", t, max_abs_coef_error=round(float(err), 4))
 
     t = time.perf_counter()
-    ew = churn.early_warning(cox, sd, horizon=90)
+    ew = warning.early_warning(model, sd, horizon=90)
     lap("churn: early warning (90 days, top factors)", t, n_active=ew.n_active)
     rows.append({"benchmark": "churn: KM + Cox + early warning", "n": n,
                  "seconds": round(time.perf_counter() - start, 2), "peak_mib": round(_peak_mib(), 1)})
@@ -104,23 +105,27 @@ def worker(n: int) -> list[dict]:
     from lifelines.utils import concordance_index
 
     sub = sd.frame.loc[idx]
-    c_index = concordance_index(sub["duration"], -churn.partial_hazard(cox, sub), sub["event"])
+    c_index = concordance_index(sub["duration"], -cox.partial_hazard(model, sub), sub["event"])
     lap("churn: C-index on a 200k sample (extra)", t, c_index=round(float(c_index), 3))
     return rows
 
 
 def analyze_worker(n: int) -> list[dict]:
-    """The notebook's whole computation (``churn.analyze``) on simulated customers with a monthly revenue."""
+    """The notebook's whole computation (churn, then CLV on its models) on simulated customers with a monthly
+    revenue."""
     import lifelines  # noqa: F401
     import numpy as np
 
-    from loyaltylab import churn
+    from loyaltylab import loaders
+    from loyaltylab.analyses import churn, clv
 
     df = simulate(n)
     df["monthly_revenue"] = np.round(20 + 10 * np.random.default_rng(1).random(n), 2)
     t = time.perf_counter()
-    ca = churn.analyze(df, source="bench", covariates=COVARIATES, segment_col="segment", revenue_col="monthly_revenue",
-                       acquisition_cost_col=None, signup_col=None, churn_date_col=None)
+    p = clv.Params(covariates=COVARIATES, segment_col="segment", revenue_col="monthly_revenue",
+                   acquisition_cost_col=None, signup_col=None, churn_date_col=None)
+    ca = churn.analyze_customers(loaders.Customers(frame=df, source="bench", path="bench"), p.churn_params())
+    ca = ca.with_clv(clv.analyze(p, churn_result=ca))
     return [{"benchmark": "churn: full analyze (notebook computation)", "n": n,
              "seconds": round(time.perf_counter() - t, 2), "peak_mib": round(_peak_mib(), 1),
              "ph_test_rows": ca.ph.n_used, "scoring_model": ca.scoring.label}]

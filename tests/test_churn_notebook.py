@@ -10,6 +10,8 @@ import pandas as pd
 import papermill as pm
 import pytest
 
+from loyaltylab import results
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "04_churn_survival.ipynb"
 TELCO = (ROOT / ".." / "shared" / "data" / "telco_customer_churn.csv").resolve()
@@ -46,7 +48,18 @@ def test_notebook_is_committed_clean():
     assert names >= {"customers_path", "id_col", "duration_col", "event_col", "event_value", "covariates",
                      "categorical", "segment_col", "time_unit", "horizon", "revenue_col", "margin", "discount_rate",
                      "acquisition_cost_col", "cohort_retention_path", "penalizer", "min_cell", "interactive",
-                     "output_dir", "filters", "signup_col", "churn_date_col", "snapshot_date"}
+                     "output_dir", "filters", "signup_col", "churn_date_col", "snapshot_date", "confidence",
+                     "encoding", "sheet"}
+
+
+def test_notebook_is_thin():
+    """No sentences, DataFrames or files built in a cell: the library writes them (DESIGN.md §4)."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = "\n".join(c.source for c in nb.cells[2:] if c.cell_type == "code")
+    for pattern in (r"\bf\"", r"\bf'", r"DataFrame\(", r"\.to_csv\(", r"\bopen\(", r"Markdown\(", r"\bwidgets\.",
+                    r"\bdef\s"):
+        assert not re.search(pattern, code), pattern
+    assert "churn.write_action_list(result, out_dir)" in code and "churn.explorer(result)" in code
 
 
 def test_course_data(small_course_dir, tmp_path):
@@ -55,7 +68,7 @@ def test_course_data(small_course_dir, tmp_path):
                   "Regular": [1000, 631, 468, 382, 326, 289, 262, 241]}).to_csv(cohort, index=False)
     res, out = run(tmp_path, customers_path=str(small_course_dir / "customers.csv"),
                    cohort_retention_path=str(cohort))
-    assert set(res) >= REQUIRED_KEYS
+    assert set(res) >= REQUIRED_KEYS | set(results.DOCUMENT_KEYS)
     customers = pd.read_csv(small_course_dir / "customers.csv")
     assert res["n"] == len(customers) and res["events"] == int(customers["churned"].sum())
     assert res["cox"]["ph_test"]["global_p"] is not None
@@ -70,6 +83,7 @@ def test_course_data(small_course_dir, tmp_path):
     # customer ids only in the action list: never in the report
     html = html_of(tmp_path / "executed.ipynb")
     assert "at_risk.csv" in html
+    assert "partial likelihood, not comparable" in html                   # the Cox AIC caveat, from describe
     assert not re.search(r"C\d{7}", html)
     assert not re.search(r"C\d{7}", (out / "results.json").read_text(encoding="utf-8"))
 
@@ -125,8 +139,8 @@ def test_notebook_text_follows_horizon_and_period_parameters():
     text = "\n".join(c.source for c in nb.cells)
     assert "提前90天" not in text and "next 90 days" not in text          # built from horizon and time_unit
     assert re.search(r"^cohort_period = \"year\"", nb.cells[1].source, flags=re.M)
-    assert "cox_partial_aic" not in text and "partial likelihood, not comparable" in text
-    assert "churn.explorer_segments(ca)" in text
+    assert "cox_partial_aic" not in text and "churn.describe_aft(result)" in text   # the AIC caveat: library text
+    assert "churn.explorer(result)" in text       # its segments: exactly the shown ones (tests/test_churn.py)
 
 
 def test_course_data_monthly_horizon_and_triangle(small_course_dir, tmp_path):

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyaltylab import sbg
-from loyaltylab.errors import DataError
+from loyaltylab.analyses.clv import sbg
+from loyaltylab.errors import DataError, ParameterError
 
 HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
@@ -148,11 +148,30 @@ def test_period_rate_and_rate_checks():
     assert sbg.period_rate(0.10, "year") == pytest.approx(0.10)
     assert (1 + sbg.period_rate(0.10, "month")) ** 12 == pytest.approx(1.10)
     assert (1 + sbg.period_rate(0.10, "quarter")) ** 4 == pytest.approx(1.10)
-    for bad in (0, -0.1, 1.0, "abc"):
-        with pytest.raises(DataError, match="discount_rate"):
+    # the one rule for a rate (params.rate, 0 ≤ r < 1) in the one error form; 0 is allowed (see below) — the
+    # first version refused it here while CLV accepted it
+    for bad in (-0.1, 1.0, "abc"):
+        with pytest.raises(ParameterError, match="^parameters: discount_rate = "):
             sbg.derl(0.7, 1.2, bad)
-    with pytest.raises(DataError, match="cohort_period"):
+    with pytest.raises(ParameterError, match="^parameters: cohort_period = "):
         sbg.period_rate(0.1, "week")
+    assert sbg.period_rate(0, "month") == 0
+
+
+def test_undiscounted_del_and_derl():
+    """Rate 0: Gauss's sum gives DEL = (α + β − 1)/(α − 1) and DERL = (β + n)/(α − 1) for α > 1; with α ≤ 1 the
+    expected lifetime is infinite (the sBG's heavy tail), which is returned as inf, not refused."""
+    a, b = 3.0, 2.0
+    t = np.arange(0, 2_000_000, dtype=float)
+    s = sbg.survival(a, b, t)
+    assert sbg.discounted_expected_lifetime(a, b, 0) == pytest.approx((a + b - 1) / (a - 1))
+    assert sbg.discounted_expected_lifetime(a, b, 0) == pytest.approx(np.sum(s), rel=1e-5)
+    for n in (0, 2, 5):
+        assert sbg.derl(a, b, 0, renewals=n) == pytest.approx(np.sum(s[n + 1:]) / s[n], rel=1e-5)
+        assert sbg.derl(a, b, 0, renewals=n) == pytest.approx((b + n) / (a - 1))
+    assert sbg.derl(0.668, 3.806, 0) == np.inf and sbg.discounted_expected_lifetime(0.7, 1.2, 0.0) == np.inf
+    # the discounted values approach the undiscounted ones as the rate falls
+    assert sbg.derl(a, b, 1e-9, renewals=2) == pytest.approx(sbg.derl(a, b, 0, renewals=2), rel=1e-6)
 
 
 def test_retention_triangle_fits_each_cohort_on_its_periods(tmp_path):

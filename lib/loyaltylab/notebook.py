@@ -47,6 +47,6 @@ def show_table(table: pd.DataFrame, caption: str | None = None, precision: int =
                 shown.loc[mask, col] = "suppressed"
     html_table = shown.to_html(index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.{precision}f}")
     if caption:
-        html_table = f"<p><b>{escape(caption)}</b></p>" + html_table
+        html_table = f"<p><strong>{escape(caption)}</strong></p>" + html_table
     display(HTML(html_table))
 

@@ -67,6 +67,16 @@ def share(value, name: str = "margin") -> float:
     return float(value)
 
 
+@_examples("median", [1], float("nan"), True)
+def optional_number(value, name: str) -> float | None:
+    """A finite number, or None (the analysis' own default, e.g. the median)."""
+    if value is None:
+        return None
+    if not _is_real(value):
+        raise ParameterError(name, value, "must be a number, or None")
+    return float(value)
+
+
 @_examples(0, -5, "90", None, float("inf"))
 def positive(value, name: str) -> float:
     """A finite number > 0."""
@@ -159,6 +169,13 @@ def columns(value, name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+@_examples(3, [1, 2], {"a": 1}, [""], ["a", None])
+def optional_columns(value, name: str) -> tuple[str, ...] | None:
+    """A list of column names, or None for the analysis' own default list (unlike :func:`columns`, where None
+    means none)."""
+    return None if value is None else columns(value, name)
+
+
 @_examples(3, ["region"], "region=North")
 def mapping(value, name: str) -> dict:
     """A mapping (None is empty), e.g. filters {"region": "North"} or a column map {"推荐值": "nps"}."""
@@ -219,6 +236,63 @@ def sheet(value, name: str = "sheet") -> str | int | None:
     if _is_real(value) and float(value) == int(value) and int(value) >= 0:
         return int(value)
     raise ParameterError(name, value, "must be a sheet name or a position (0 = first), or None")
+
+
+@_examples(3, "", ["P"], None)
+def prefix(value, name: str) -> str:
+    """A column-name prefix: ``"P"`` finds item 5 as column ``P5``, ``"P_"`` finds item ``rel1`` as ``P_rel1``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ParameterError(name, value, "must be a column-name prefix as text, e.g. \"P\" or \"P_\"")
+    return value
+
+
+@_examples(3, ["E"], {"a": 1})
+def optional_prefix(value, name: str) -> str | None:
+    """A column-name prefix, or None (the part that needs it is skipped)."""
+    return None if value is None or value == "" else prefix(value, name)
+
+
+@_examples([7, 1], [1], "1-7", 7, [1, "7"], [1, float("inf")], [True, 7])
+def scale(value, name: str = "scale") -> tuple | None:
+    """An answer scale [lowest, highest], e.g. [1, 7] or [1, 5]; None accepts any numbers."""
+    if value is None:
+        return None
+    ok = (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2
+          and all(_is_real(v) for v in value) and float(value[0]) < float(value[1]))
+    if not ok:
+        raise ParameterError(name, value, "must be [lowest, highest] answer, e.g. [1, 7] or [1, 5], or None for any "
+                             "numbers")
+    return tuple(int(v) if float(v).is_integer() else float(v) for v in value)
+
+
+def _item_id(value):
+    if isinstance(value, str) and value.strip():
+        return value
+    if _is_real(value) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+@_examples(3, ["a"], {}, {"a": []}, {"a": 5}, {"a": [1, 1]}, {"": [1]}, {"a": [1], "b": [1]}, {"a": [None]},
+           {"a": [1.5]})
+def item_groups(value, name: str) -> dict:
+    """Groups of questionnaire items, e.g. dimensions {"reliability": [5, 6, 7, 8, 9], "rel": ["rel1", "rel2"]}:
+    text names, each a non-empty list of distinct item ids (whole numbers or text), no item in two groups."""
+    rule = ("must map each group to its item ids, e.g. {\"reliability\": [5, 6, 7, 8, 9], \"empathy\": [18, 19]}, "
+            "each item in one group")
+    if not isinstance(value, Mapping) or not value:
+        raise ParameterError(name, value, rule)
+    out, seen = {}, set()
+    for group, items in value.items():
+        if not isinstance(group, str) or not group.strip() or isinstance(items, (str, bytes)) \
+                or not isinstance(items, Sequence) or not items:
+            raise ParameterError(name, value, rule)
+        ids = tuple(_item_id(i) for i in items)
+        if any(i is None for i in ids) or len({str(i) for i in ids}) != len(ids) or seen & {str(i) for i in ids}:
+            raise ParameterError(name, value, rule)
+        seen |= {str(i) for i in ids}
+        out[group] = ids
+    return out
 
 
 def any_value(value, name: str):

@@ -11,8 +11,10 @@ Input: survivors per period of one cohort (period 0 = everyone acquired), e.g. 1
 periods it has; a cohort with fewer than 3 observed periods cannot be fitted and is skipped (see :func:`fit_cohorts`).
 
 Discount rates: the user gives an annual rate; :func:`period_rate` converts it to the cohort table's period
-(year, quarter or month) — DEL/DERL are sums over renewal periods and need the per-period rate. A rate of 0 is
-rejected for DEL/DERL: with α ≤ 1 the undiscounted expected lifetime of an sBG cohort is infinite.
+(year, quarter or month) — DEL/DERL are sums over renewal periods and need the per-period rate. The rate follows
+the one rule of every analysis (``params.rate``: 0 ≤ r < 1). At 0 the sums have closed forms that are finite only
+for α > 1 (DERL = (β + n)/(α − 1)); with α ≤ 1 the undiscounted expected lifetime is infinite (inf, shown as
+"unbounded" and null in results.json).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from loyaltylab import params
 from loyaltylab.errors import DataError
 
 PERIODS_PER_YEAR = {"year": 1, "quarter": 4, "month": 12}
@@ -32,11 +35,9 @@ MIN_PERIODS = 3   # period 0 plus two renewals
 
 def period_rate(annual_rate: float, cohort_period: str = "year") -> float:
     """The discount rate per cohort period equivalent to ``annual_rate``: (1 + r)^(1/k) − 1, k periods a year."""
-    if cohort_period not in PERIODS_PER_YEAR:
-        raise DataError("parameters", "cohort_period", f"must be one of {', '.join(PERIODS_PER_YEAR)}, got "
-                        f"{cohort_period!r}")
-    _check_rate(annual_rate)
-    return float((1.0 + float(annual_rate)) ** (1.0 / PERIODS_PER_YEAR[cohort_period]) - 1.0)
+    cohort_period = params.choice(*PERIODS_PER_YEAR)(cohort_period, "cohort_period")
+    annual_rate = params.rate(annual_rate, "discount_rate")
+    return float((1.0 + annual_rate) ** (1.0 / PERIODS_PER_YEAR[cohort_period]) - 1.0)
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,10 @@ def project(fit: SBGFit, periods: int) -> pd.DataFrame:
 
 def discounted_expected_lifetime(alpha: float, beta: float, discount_rate: float) -> float:
     """DEL = Σ_{t≥0} S(t)/(1+d)^t = ₂F₁(1, β; α+β; 1/(1+d)) — in renewal periods, for a just-acquired customer
-    (the first payment is made at acquisition, undiscounted)."""
-    _check_rate(discount_rate)
+    (the first payment is made at acquisition, undiscounted). At rate 0: (α + β − 1)/(α − 1), infinite for α ≤ 1."""
+    discount_rate = params.rate(discount_rate, "discount_rate")
+    if discount_rate == 0:
+        return _undiscounted(alpha, alpha + beta - 1.0)
     value = float(special.hyp2f1(1.0, beta, alpha + beta, 1.0 / (1.0 + discount_rate)))
     return value if np.isfinite(value) else 1.0 + _residual_sum(alpha, beta, discount_rate, 0) / (1.0 + discount_rate)
 
@@ -159,12 +162,15 @@ def derl(alpha: float, beta: float, discount_rate: float, renewals: int = 0) -> 
 
         DERL = (β + n) / (α + β + n) · ₂F₁(1, β + n + 1; α + β + n + 1; 1/(1+d)),   n = renewals.
 
-    Multiply by the margin per period to get the customer's expected residual value.
+    Multiply by the margin per period to get the customer's expected residual value. At rate 0 (Gauss's sum):
+    (β + n)/(α − 1), infinite for α ≤ 1.
     """
-    _check_rate(discount_rate)
+    discount_rate = params.rate(discount_rate, "discount_rate")
     n = float(renewals)
     if n < 0:
         raise ValueError("renewals must be ≥ 0")
+    if discount_rate == 0:
+        return _undiscounted(alpha, beta + n)
     value = float((beta + n) / (alpha + beta + n)
                   * special.hyp2f1(1.0, beta + n + 1.0, alpha + beta + n + 1.0, 1.0 / (1.0 + discount_rate)))
     return value if np.isfinite(value) else _residual_sum(alpha, beta, discount_rate, n)
@@ -181,20 +187,19 @@ def _residual_sum(alpha: float, beta: float, discount_rate: float, n: float, tol
         t += 1.0
 
 
-def _check_rate(discount_rate: float) -> None:
-    ok = isinstance(discount_rate, (int, float, np.integer, np.floating)) and not isinstance(discount_rate, bool)
-    if not ok or not 0 < float(discount_rate) < 1:
-        raise DataError("parameters", "discount_rate", "must be a rate between 0 and 1 (0.10 for 10%; 0 is not "
-                        "allowed here: the sBG's undiscounted lifetime can be infinite); got " + repr(discount_rate))
+def _undiscounted(alpha: float, numerator: float) -> float:
+    """numerator / (α − 1): the undiscounted sums of an sBG cohort, finite only when α > 1."""
+    return float(numerator / (alpha - 1.0)) if alpha > 1.0 else float("inf")
 
 
-def read_cohort_table(path: str | Path) -> pd.DataFrame:
+def read_cohort_table(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None
+                      ) -> pd.DataFrame:
     """A cohort retention table: columns ``period`` and ``survivors`` (and optionally ``cohort``), or wide with
     one column per cohort and the period in the first column. Returns long format: cohort, period, survivors."""
     from loyaltylab import io
 
     source = str(path)
-    raw = io.read_raw(path)
+    raw = io.read_raw(path, encoding=encoding, sheet=sheet)
     cols = {c.lower().strip(): c for c in raw.columns}
     if "period" in cols and "survivors" in cols:
         out = pd.DataFrame({
@@ -274,26 +279,3 @@ def summary_table(fits: Sequence[SBGFit], discount_rate: float) -> pd.DataFrame:
             "derl_after_last_period": derl(f.alpha, f.beta, discount_rate, renewals=f.n_periods),
         })
     return pd.DataFrame(rows)
-
-
-def plot_sbg(projections: dict[str, pd.DataFrame], ax=None, unit: str = "period"):
-    """Observed (dots) and sBG expected/projected (lines) % of each cohort surviving."""
-    import matplotlib.pyplot as plt
-
-    from loyaltylab.plots import PALETTE
-
-    if ax is None:
-        _, ax = plt.subplots()
-    for i, (name, proj) in enumerate(projections.items()):
-        color = PALETTE[i % len(PALETTE)]
-        obs = proj.dropna(subset=["observed_pct"])
-        ax.plot(obs["period"], obs["observed_pct"], "o", color=color, label=f"{name} observed")
-        ax.plot(proj["period"], proj["expected_pct"], "-", color=color, label=f"{name} sBG")
-        last = obs["period"].max()
-        ax.axvline(last, color="#999999", ls=":", lw=1)
-    ax.set_xlabel(unit.capitalize())
-    ax.set_ylabel("% of cohort still customers")
-    ax.set_ylim(0, 105)
-    ax.set_title("Cohort retention: observed and sBG projection")
-    ax.legend()
-    return ax

@@ -1,0 +1,319 @@
+"""Survival-based churn (生存分析): parameters, the whole pipeline once, and its result.
+
+Churn is a time-to-event question. Most customers have not churned *yet* — their lifetimes are censored at the
+snapshot — so a churn rate or a yes/no classifier is biased. Everything here is survival analysis with lifelines:
+Kaplan–Meier and log-rank (km.py), Cox with its proportional-hazards check (cox.py), AFT models (aft.py), held-out
+validation (validation.py), the early warning with its backtest (warning.py) and, on the course data, the truth
+(truth.py). Customer lifetime value and the sBG cohort model are the ``clv`` analysis, which reuses this result.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from loyaltylab import loaders, params, privacy, results
+from loyaltylab.analyses.base import AnalysisResult, standard_table
+from loyaltylab.analyses.churn import describe
+from loyaltylab.analyses.churn.aft import AFTComparison, fit_aft
+from loyaltylab.analyses.churn.cox import CoxResult, PHTest, fit_cox, ph_remedy, ph_test
+from loyaltylab.analyses.churn.data import TIME_UNITS, SurvivalData, parse_terms, policy_table, prepare
+from loyaltylab.analyses.churn.km import KMGroups, KMResult, LogrankResult, default_times, kaplan_meier, km_by_group
+from loyaltylab.analyses.churn.km import logrank as logrank_test
+from loyaltylab.analyses.churn.truth import compare_with_truth
+from loyaltylab.analyses.churn.validation import Validation, metrics_table, validate
+from loyaltylab.analyses.churn.warning import Backtest, EarlyWarning, backtest, early_warning
+from loyaltylab.errors import DataError, ParameterError
+
+NOTEBOOK = "04_churn_survival.ipynb"
+NOTEBOOK_ONLY = ("interactive", "output_dir")
+EMPTY_CLV = {"unit": "months", "mean_remaining_lifetime": None, "mean_clv": None, "model": None,
+             "ltv_cac_by_segment": []}
+HEADLINE_ORDER = ["Customers", "Churned", "Median lifetime", "Expected churners", "C-index (test)", "Backtest AUC"]
+
+
+@dataclass(frozen=True)
+class Params(params.Params):
+    """Every churn parameter of notebooks/04_churn_survival.ipynb (the CLV ones are ``clv.Params``)."""
+
+    customers_path: str | None = params.field(None, params.path)
+    id_col: str | None = params.field("customer_id", params.optional_column)
+    duration_col: str | None = params.field("tenure_days", params.optional_column)
+    event_col: str | None = params.field("churned", params.optional_column)
+    event_value: object = params.field(None, params.any_value)
+    covariates: tuple[str, ...] | None = params.field(None, params.optional_columns)
+    categorical: tuple[str, ...] = params.field(None, params.columns)
+    segment_col: str | None = params.field("segment", params.optional_column)
+    time_unit: str = params.field("days", params.choice(*TIME_UNITS))
+    horizon: float = params.field(90, params.positive)
+    penalizer: float = params.field(0.0, params.non_negative)
+    signup_col: str | None = params.field("signup_date", params.optional_column)
+    churn_date_col: str | None = params.field("churn_date", params.optional_column)
+    snapshot_date: str | None = params.field(None, params.date)
+    filters: dict = params.field(None, params.mapping)
+    min_cell: int = params.field(5, params.min_cell)
+    confidence: float = params.field(0.95, params.confidence)
+    encoding: str | None = params.field(None, params.encoding)
+    sheet: str | int | None = params.field(None, params.sheet)
+
+    def check_together(self) -> None:
+        if self.covariates is not None:
+            if not self.covariates:
+                raise ParameterError("covariates", list(self.covariates), "must name at least one column (None = "
+                                     "the course covariates)")
+            parse_terms(self.covariates)
+
+    def churn_params(self) -> Params:
+        """The churn part of these parameters (itself here; the CLV parameters extend it)."""
+        if type(self) is Params:
+            return self
+        return Params(**{name: getattr(self, name) for name in Params.names()})
+
+
+def example_parameters(files: dict) -> dict:
+    """The parameters that run churn on the contract test's tiny user-shaped customers file."""
+    segment = files["segment_col"]
+    return {"customers_path": str(files["customers"]), "segment_col": segment,
+            "covariates": ("provider_proactive", "customer_proactive", "provider_proactive:customer_proactive",
+                           segment, "channel")}
+
+
+@dataclass(frozen=True)
+class Result(AnalysisResult):
+    """Everything the churn notebook shows, computed once. ``clv``: the CLV analysis' result when attached with
+    :meth:`with_clv` (its value feeds the action list, the findings and results.json's ``clv``/``sbg`` keys)."""
+
+    params: Params
+    customers: loaders.Customers
+    data: SurvivalData
+    km: KMResult
+    km_groups: KMGroups | None
+    logrank: LogrankResult | None
+    cox: CoxResult
+    ph: PHTest
+    remedy: CoxResult | None
+    aft: AFTComparison
+    validation: Validation
+    warning: EarlyWarning
+    backtest: Backtest | None
+    truth: pd.DataFrame | None
+    clv: object = None
+
+    analysis = "churn"
+
+    @property
+    def horizon(self) -> float:
+        return float(self.params.horizon)
+
+    @property
+    def min_cell(self) -> int:
+        return self.params.min_cell
+
+    @property
+    def confidence(self) -> float:
+        return self.params.confidence
+
+    @property
+    def scoring(self) -> CoxResult:
+        """The Cox model behind the early warning, at_risk.csv, CLV and the validation: the stratified remedy when
+        the Schoenfeld check led to one (its hazard ratios are the ones to report), else the plain model."""
+        return self.remedy if self.remedy is not None else self.cox
+
+    @property
+    def value(self):
+        """The CLV analysis' per-customer value (``clv.CustomerValue``) when attached, else None."""
+        return getattr(self.clv, "value", None)
+
+    def with_clv(self, clv_result) -> Result:
+        """This result with the CLV analysis attached (computed from it with ``clv.analyze(…, churn_result=…)``)."""
+        if clv_result is not None and getattr(clv_result, "churn", self) is not self:
+            raise ValueError("the CLV result was computed from another churn result")
+        return replace(self, clv=clv_result)
+
+    # --- the AnalysisResult interface ----------------------------------------------------------------------------
+    def headline(self) -> dict:
+        bt = self.backtest
+        return {
+            "Customers": self.data.n,
+            "Churned": self.data.events,
+            "Median lifetime": _finite(self.km.median),
+            "C-index (test)": self.validation.c_index_test,
+            "Backtest AUC": bt.auc if bt else None,
+            "Expected churners": self.warning.expected_churners,
+        }
+
+    def headline_order(self) -> list[str]:
+        return list(HEADLINE_ORDER)
+
+    def key_findings(self) -> list[str]:
+        return describe.key_findings(self)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return tables(self)
+
+    def to_results(self) -> dict:
+        return to_results(self)
+
+
+def _finite(x):
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
+
+
+def analyze(params: Params) -> Result:
+    """Read the customers file (``loaders.load_customers``: encoding, sheet, filters, min_cell) and run everything."""
+    params = params.churn_params()
+    customers = loaders.load_customers(params.customers_path, filters=params.filters, encoding=params.encoding,
+                                       sheet=params.sheet, min_cell=params.min_cell)
+    return analyze_customers(customers, params)
+
+
+def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
+    """Everything the churn notebook shows, computed once, on a customers table already read."""
+    params = params.churn_params()
+    df, source, p = customers.frame, customers.source, params
+    privacy.require_group_size(len(df), p.min_cell, source=source, what="customers", filters=customers.filters)
+    truth = customers.truth
+    reference = (truth or {}).get("churn", {}).get("reference_levels") if truth else None
+    sd = prepare(df, duration_col=p.duration_col, event_col=p.event_col, event_value=p.event_value,
+                 signup_col=p.signup_col, churn_date_col=p.churn_date_col, snapshot_date=p.snapshot_date,
+                 covariates=p.covariates, categorical=p.categorical, time_unit=p.time_unit, id_col=p.id_col,
+                 segment_col=p.segment_col, source=source, reference_levels=reference)
+    if not sd.design.columns:
+        raise DataError(source, "covariates", "no usable covariates for the Cox model (give at least one column "
+                        "that varies between customers)")
+    if sd.n < 10 or sd.events < 2:
+        raise DataError(source, p.duration_col or p.churn_date_col,
+                        f"too few customers with usable data for survival analysis ({sd.n} rows, {sd.events} churned)")
+    conf, horizon = p.confidence, float(p.horizon)
+    times = default_times(p.time_unit, horizon, float(sd.frame["duration"].max()))
+    km = kaplan_meier(sd.frame["duration"], sd.frame["event"], times=times, confidence=conf)
+    km_groups = lr = None
+    if p.segment_col:
+        km_groups = km_by_group(sd, p.segment_col, min_cell=p.min_cell, times=times, confidence=conf)
+        lr = logrank_test(sd, p.segment_col, min_cell=p.min_cell, confidence=conf)
+    cox = fit_cox(sd, penalizer=p.penalizer, confidence=conf)
+    ph = ph_test(cox, sd, confidence=conf)
+    remedy = ph_remedy(sd, ph, penalizer=p.penalizer, confidence=conf)
+    aft = fit_aft(sd, cox=cox, penalizer=p.penalizer, confidence=conf)
+    scoring = remedy if remedy is not None else cox
+    val = validate(sd, horizon=horizon, penalizer=p.penalizer, strata=scoring.strata, min_cell=p.min_cell,
+                   confidence=conf)
+    ew = early_warning(scoring, sd, horizon=horizon, min_cell=p.min_cell)
+    bt = backtest(df, horizon=horizon, time_unit=p.time_unit, signup_col=p.signup_col,
+                  churn_date_col=p.churn_date_col, snapshot_date=p.snapshot_date, duration_col=p.duration_col,
+                  covariates=p.covariates, categorical=p.categorical, penalizer=p.penalizer, source=source)
+    return Result(p, customers, sd, km, km_groups, lr, cox, ph, remedy, aft, val, ew, bt,
+                  compare_with_truth(cox, truth, aft))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# results.json and the standard tables
+# --------------------------------------------------------------------------------------------------------------------
+def _km_by_segment(result: Result) -> list[dict]:
+    if result.km_groups is None:
+        return []
+    return [{"value": r["value"], "n": r["n"], "events": r["events"], "median": r["median"],
+             "suppressed": bool(r["suppressed"])} for r in result.km_groups.table.to_dict(orient="records")]
+
+
+def _cox_content(result: Result) -> dict:
+    cox = result.cox.table.set_index("covariate")
+    ph = result.ph
+    return {
+        "coefficients": cox["coef"].to_dict(), "se": cox["se"].to_dict(),
+        "hazard_ratios": cox["hazard_ratio"].to_dict(), "p_values": cox["p_value"].to_dict(),
+        "concordance": result.cox.concordance,
+        "ph_test": {"global_p": ph.global_p, "violations": list(ph.violations),
+                    "actions": ph.advice.to_dict(orient="records"),
+                    "stratified_by": list(result.remedy.strata) if result.remedy else [],
+                    "n_tested": ph.n_used, "n_total": ph.n_total},
+        "notes": list(result.cox.notes),
+        "scoring_model": result.scoring.label,
+        "scoring_hazard_ratios": result.scoring.table.set_index("covariate")["hazard_ratio"].to_dict(),
+    }
+
+
+def _content(result: Result) -> dict:
+    """The churn keys of results.json (names and meanings kept from the first version: analysts' scripts read them)."""
+    sd, km, lr, aft, v, ew, bt = (result.data, result.km, result.logrank, result.aft, result.validation,
+                                  result.warning, result.backtest)
+    truth = None
+    if result.truth is not None:
+        cx = result.truth[result.truth["model"] == "Cox"]
+        truth = {"cox_covered": int(cx["covered"].sum()), "cox_total": int(len(cx)),
+                 "rows": result.truth.to_dict(orient="records")}
+    value = result.clv.results_content() if result.clv is not None else {"clv": dict(EMPTY_CLV), "sbg": None}
+    return {
+        "n": sd.n, "events": sd.events, "dropped_rows": sd.dropped_rows, "dropped": dict(sd.dropped),
+        "n_input": sd.n_input, "time_unit": sd.time_unit, "duration_from": sd.duration_from,
+        "design_notes": list(sd.design.notes), "reference_levels": sd.design.reference_levels,
+        "km": {"median": _finite(km.median), "median_ci": [_finite(km.median_lower), _finite(km.median_upper)],
+               "survival_at": {f"{t:g}": s for t, s in zip(km.survival_at["time"], km.survival_at["survival"])}},
+        "km_by_segment": _km_by_segment(result),
+        "logrank": {"statistic": lr.statistic if lr else None, "df": lr.df if lr else None,
+                    "p_value": lr.p_value if lr else None,
+                    "pairwise": lr.pairwise.to_dict(orient="records") if lr else []},
+        "cox": _cox_content(result),
+        "aft": {"model": aft.best, "aic": float(aft.table.loc[aft.table["best"], "aic"].iloc[0]),
+                "cox_aic": aft.cox_aic_partial, "aic_by_model": dict(zip(aft.table["model"], aft.table["aic"])),
+                "weibull_shape": aft.weibull_shape},
+        "validation": {"c_index_test": v.c_index_test, "c_index_train": v.c_index_train,
+                       "brier_at_horizon": v.brier_at_horizon, "brier_null": v.brier_null, "n_test": v.n_test,
+                       "model": v.model, "calibration_by_tenure": v.by_tenure.to_dict(orient="records")},
+        "early_warning": {
+            "horizon": result.horizon, "n_active": ew.n_active, "expected_churners": ew.expected_churners,
+            "model": ew.model, "backtest_auc": bt.auc if bt else None,
+            "top_decile_lift": bt.top_decile_lift if bt else None, "backtest_cutoff": bt.cutoff if bt else None,
+            "backtest_churned": bt.n_churned if bt else None, "backtest_expected": bt.expected_churners if bt else None,
+        },
+        **value,
+        "truth": truth,
+    }
+
+
+def to_results(result: Result) -> dict:
+    """The results.json document: the churn keys (+ ``clv``/``sbg`` from the attached CLV analysis), the document
+    keys, the headline and the standard tables. Numbers only, no customer ids."""
+    used = result.params.as_dict()
+    inputs = {"customers": result.customers.path}
+    if result.clv is not None:
+        used.update(result.clv.params.as_dict())
+        inputs.update({k: v for k, v in result.clv.inputs().items() if k != "customers"})
+    notes = [*result.data.design.notes, *result.cox.notes]
+    return results.document("churn", params=used, inputs=inputs, headline=result.headline(),
+                            headline_order=result.headline_order(), tables=result.tables(), notes=notes,
+                            **_content(result))
+
+
+def tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The result's tables in the standard columns (estimate, ci_low, ci_high, p_value, p_adjusted, significant, n,
+    suppressed); hidden groups carry no counts."""
+    interval = {"median": "estimate", "median_lower": "ci_low", "median_upper": "ci_high"}
+    hazard = {"hazard_ratio": "estimate", "hr_lower": "ci_low", "hr_upper": "ci_high"}
+    observed = {"observed": "estimate", "observed_lower": "ci_low", "observed_upper": "ci_high"}
+    out: dict[str, pd.DataFrame] = {"policy": policy_table(result.data)}
+    if result.km_groups is not None:
+        out["km_by_segment"] = standard_table(result.km_groups.table, interval)
+    if result.logrank is not None and len(result.logrank.pairwise):
+        out["logrank_pairwise"] = standard_table(result.logrank.pairwise, {"p_holm": "p_adjusted"})
+    out["cox"] = standard_table(result.cox.table, hazard)
+    if result.remedy is not None:
+        out["cox_stratified"] = standard_table(result.remedy.table, hazard)
+    out["ph_test"] = standard_table(result.ph.table, {"violated": "significant"})
+    out["aft_models"] = result.aft.table
+    if len(result.aft.coefficients):
+        out["weibull_aft"] = standard_table(result.aft.coefficients, {"coef": "estimate", "coef_lower": "ci_low",
+                                                                      "coef_upper": "ci_high"})
+    out["validation"] = metrics_table(result.validation, result.backtest, time_unit=result.data.time_unit)
+    out["calibration"] = standard_table(result.validation.calibration, observed)
+    if len(result.validation.by_tenure):
+        out["calibration_by_tenure"] = standard_table(result.validation.by_tenure, {**observed, "n_at_risk": "n"})
+    if len(result.warning.factor_counts):
+        out["risk_factors"] = standard_table(result.warning.factor_counts,
+                                             {"customers": "n", "share_of_top_decile": "estimate"})
+    if result.truth is not None:
+        out["truth"] = standard_table(result.truth, {"lower": "ci_low", "upper": "ci_high"})
+    if result.clv is not None:
+        out.update(result.clv.tables())
+    return out

@@ -1,0 +1,287 @@
+"""The churn report's sentences, computed from the result. Every data-derived word — a segment value, a covariate or
+factor name, a column name, a stratum — goes through :func:`narrative.esc`; intervals and significance levels
+follow the analysis' ``confidence``.
+
+``describe_x(result) -> list[str]`` (Markdown sentences); :func:`key_findings` for the "Key findings" cell;
+:func:`captions` for table captions (plain text: the table display escapes it)."""
+from __future__ import annotations
+
+import numpy as np
+
+from loyaltylab import narrative, privacy
+from loyaltylab.narrative import count, esc, percent
+
+UNIT_ZH = {"days": "天", "weeks": "周", "months": "个月", "years": "年"}
+
+
+def level(share: float) -> str:
+    """A level as a percentage without spurious digits: 0.95 → '95%', 0.025 → '2.5%'."""
+    return f"{round(100 * float(share), 6):g}%"
+
+
+def _alpha(result) -> float:
+    return round(1.0 - result.confidence, 12)
+
+
+def _names(values) -> str:
+    return ", ".join(esc(v) for v in values)
+
+
+def _unit(result) -> str:
+    return result.data.time_unit
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# one sentence (or two) per section
+# --------------------------------------------------------------------------------------------------------------------
+def _data(result) -> str:
+    sd = result.data
+    return (f"{count(sd.n)} customers analysed, {count(sd.events)} churned ({percent(sd.events / sd.n)}) — the other "
+            f"{count(sd.n - sd.events)} are censored (still customers), which is why this is survival analysis; "
+            f"{count(sd.dropped_rows)} of {count(sd.n_input)} rows were left out under the stated policy.")
+
+
+def _km(result) -> str:
+    unit, km = _unit(result), result.km
+    s0 = km.survival_at.iloc[0] if len(km.survival_at) else None
+    text = (f"Median customer lifetime: {narrative.duration(km.median, unit)}"
+            + (f"; {percent(s0['survival'])} are still customers after {s0['time']:g} {unit}." if s0 is not None
+               else "."))
+    groups = result.km_groups
+    if groups is not None:
+        vis = groups.table[~groups.table["suppressed"].astype(bool)]
+        col = next((c for c in vis.columns if c.startswith("S(")), None)
+        if col is not None and len(vis) >= 2:
+            best = vis.loc[vis[col].idxmax()]
+            worst = vis.loc[vis[col].idxmin()]
+            text += (f" By {esc(groups.column)}: {percent(best[col])} of {esc(best['value'])} customers remain at "
+                     f"{col[2:-1]} {unit}, against {percent(worst[col])} of {esc(worst['value'])} customers.")
+    return text
+
+
+def _logrank(result) -> str:
+    lr = result.logrank
+    if lr is None or lr.p_value is None:
+        return "Fewer than two groups large enough to compare: no log-rank test."
+    verdict = "differ" if lr.p_value < _alpha(result) else "do not differ significantly"
+    n_sig = int(lr.pairwise["significant"].sum())
+    return (f"Survival curves by {esc(lr.column)} {verdict} (log-rank χ² = {lr.statistic:.1f}, df = {lr.df}, "
+            f"{narrative.p_value(lr.p_value)}); {n_sig} of {len(lr.pairwise)} pairs differ after Holm's correction.")
+
+
+def _cox(result) -> str:
+    # hazard ratios from the model that scores (the stratified one when PH had to be remedied: a covariate it
+    # stratifies by has no single hazard ratio any more, so none is quoted for it)
+    sc = result.scoring
+    t = sc.table
+    which = ("the Cox model" if not sc.strata else
+             f"the Cox model stratified by {_names(sc.strata)} (the model behind the scores; each "
+             f"{'/'.join(esc(s) for s in sc.strata)} level has its own baseline hazard, so no hazard ratio is quoted "
+             "for it)")
+    sig = t[t["significant"]].sort_values("p_value")
+    if len(sig):
+        parts = [f"{esc(r.covariate)} (HR {r.hazard_ratio:.2f})" for r in sig.head(3).itertuples()]
+        text = f"Strongest churn drivers in {which}: " + ", ".join(parts) + "."
+    else:
+        text = (f"In {which} no covariate has a hazard ratio significantly different from 1 at the "
+                f"{level(_alpha(result))} level.")
+    # an interaction is a term "a:b" of the covariates parameter (a level value may contain ':' too)
+    for r in t[t["term"].str.contains(":", regex=False)].itertuples():
+        synergy = "lowers" if r.coef < 0 else "raises"
+        text += (f" The interaction {esc(r.covariate)} has HR {r.hazard_ratio:.3f} per unit of the product "
+                 f"({level(result.confidence)} CI {r.hr_lower:.3f}–{r.hr_upper:.3f}, {narrative.p_value(r.p_value)}):"
+                 f" doing both {synergy} the churn hazard beyond the two separate effects"
+                 + (" — the course's 1+1>2." if r.coef < 0 and r.p_value < _alpha(result) else "."))
+    return text
+
+
+def _ph(result) -> str:
+    ph = result.ph
+    sample = (f" (tested on a fixed-seed sample of {count(ph.n_used)} of {count(ph.n_total)} customers)"
+              if ph.sampled else "")
+    if ph.violations:
+        return (f"Proportional hazards is doubtful for {_names(ph.violations)} (global Schoenfeld test "
+                f"{narrative.p_value(ph.global_p)}){sample}"
+                + (f"; the remedy — a model stratified by {_names(result.remedy.strata)} — is the model that "
+                   "scores the early warning, at_risk.csv and CLV." if result.remedy is not None
+                   else "; see the advice below (no categorical variable to stratify by, so the plain model "
+                   "scores)."))
+    return (f"No covariate violates proportional hazards at the {level(_alpha(result))} level (global Schoenfeld "
+            f"test {narrative.p_value(ph.global_p)}){sample}: the hazard ratios hold over the whole customer life.")
+
+
+def _aft(result) -> str:
+    a = result.aft
+    if not np.isfinite(a.weibull_shape):
+        return f"By AIC the best parametric model is the {esc(a.best)} AFT."
+    shape = ("a falling churn hazard: the longer a customer stays, the less likely they leave"
+             if a.weibull_shape < 1 else "a rising churn hazard")
+    return f"By AIC the best parametric model is the {esc(a.best)} AFT; the Weibull shape is {a.weibull_shape:.2f} ({shape})."
+
+
+def _validation(result) -> str:
+    v, unit = result.validation, _unit(result)
+    text = (f"On held-out customers the {esc(v.model)} model's C-index is {v.c_index_test:.2f} (0.5 = chance, "
+            f"training {v.c_index_train:.2f}); "
+            + (f"the Brier score at {result.horizon:g} {unit} is {v.brier_at_horizon:.3f} against "
+               f"{v.brier_null:.3f} for the no-covariate KM."
+               if np.isfinite(v.brier_at_horizon) else "the horizon lies beyond the follow-up."))
+    bt = v.by_tenure
+    if len(bt):
+        gap = (bt["predicted"] - bt["observed"]).abs()
+        worst = bt.loc[gap.idxmax()]
+        text += (f" Conditional calibration by tenure (P(churn within {result.horizon:g} {unit} | still a customer "
+                 f"at tenure t)): predicted within the observed {level(result.confidence)} interval in "
+                 f"{int(bt['within_ci'].sum())} of {len(bt)} tenure bands; the largest gap is at tenure "
+                 f"{worst['landmark']:g} {unit} ({100 * worst['predicted']:.1f}% predicted vs "
+                 f"{100 * worst['observed']:.1f}% observed).")
+    return text
+
+
+def _warning(result) -> str:
+    w = result.warning
+    shown = privacy.visible(w.factor_counts) if len(w.factor_counts) else w.factor_counts
+    reasons = _names(shown["factor"].head(3)) if len(shown) else "none"
+    return (f"Of {count(w.n_active)} active customers about {count(w.expected_churners)} are expected to churn "
+            f"within {result.horizon:g} {_unit(result)} (scored by the {esc(w.model)} model); the top decile's most "
+            f"common reasons: {reasons}.")
+
+
+def _backtest(result) -> str:
+    b, unit = result.backtest, _unit(result)
+    if b is None:
+        return "The file has no signup/churn dates, so the early warning cannot be backtested."
+    return (f"Scored as of {b.cutoff:%Y-%m-%d} and checked against the next {result.horizon:g} {unit}: AUC "
+            f"{b.auc:.2f}, top-decile lift {b.top_decile_lift:.1f}× ({100 * b.top_decile_rate:.1f}% vs "
+            f"{100 * b.base_rate:.1f}% churned); {count(b.n_churned)} actual vs {count(b.expected_churners)} "
+            "predicted churners.")
+
+
+def _truth(result) -> str | None:
+    if result.truth is None:
+        return None
+    cx = result.truth[result.truth["model"] == "Cox"]
+    return (f"{int(cx['covered'].sum())} of {len(cx)} true hazard coefficients lie inside the Cox model's "
+            f"{level(result.confidence)} intervals (about {level(result.confidence)} is expected).")
+
+
+def findings(result) -> dict[str, str]:
+    """One or two sentences per report section (keys: data, km, logrank, cox, ph, aft, validation, warning,
+    backtest, clv when the CLV analysis is attached, truth on the course data)."""
+    out = {"data": _data(result), "km": _km(result), "logrank": _logrank(result), "cox": _cox(result),
+           "ph": _ph(result), "aft": _aft(result), "validation": _validation(result), "warning": _warning(result),
+           "backtest": _backtest(result)}
+    if result.clv is not None:
+        out["clv"] = " ".join(result.clv.key_findings())
+    truth = _truth(result)
+    if truth is not None:
+        out["truth"] = truth
+    return out
+
+
+def key_findings(result) -> list[str]:
+    """The report's headline sentences, in order (the PH verdict after the Cox line when it fails)."""
+    f = findings(result)
+    keys = ["data", "km", "logrank", "cox", "validation", "warning", "backtest", "clv", "truth"]
+    lines = [f[k] for k in keys if k in f]
+    if result.ph.violations:
+        lines.insert(4, f["ph"])
+    return lines
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# "What this shows", per section of the notebook
+# --------------------------------------------------------------------------------------------------------------------
+def describe_data(result) -> list[str]:
+    """Where durations came from and what the input policy did; then the design notes (constant or single-valued
+    covariates left out)."""
+    return [f"Durations: {esc(result.data.duration_from)}. " + _data(result),
+            *(esc(note) for note in result.data.design.notes)]
+
+
+def describe_km(result) -> list[str]:
+    return [_km(result)]
+
+
+def describe_logrank(result) -> list[str]:
+    return [_logrank(result)]
+
+
+def describe_cox(result) -> list[str]:
+    return [_cox(result), *(esc(note) for note in result.cox.notes)]
+
+
+def describe_ph(result) -> list[str]:
+    """The Schoenfeld verdict, and which model scores the early warning."""
+    ph = result.ph
+    scoring = (f"**Model used for scoring:** {esc(result.scoring.label)}. The early warning, `at_risk.csv`, the "
+               "validation and CLV all use this model"
+               + (" (the stratified remedy, since proportional hazards failed for a categorical variable)."
+                  if result.remedy is not None else ".")
+               + (f" The Schoenfeld test ran on a fixed-seed sample of {count(ph.n_used)} of {count(ph.n_total)} "
+                  "customers (its cost grows about quadratically with the number of customers)." if ph.sampled
+                  else ""))
+    return [_ph(result), scoring]
+
+
+def describe_aft(result) -> list[str]:
+    lines = []
+    if result.aft.cox_aic_partial is not None:
+        lines.append(f"*Note:* the Cox model's AIC is {result.aft.cox_aic_partial:,.1f}, but it is computed from a "
+                     "**partial likelihood, not comparable** with the parametric models' AICs above.")
+    return [*lines, _aft(result)]
+
+
+def describe_validation(result) -> list[str]:
+    return [_validation(result)]
+
+
+def describe_warning_intro(result) -> list[str]:
+    """The horizon of this run, in words (the section's heading and narrative are static)."""
+    unit = _unit(result)
+    ahead = f"{result.horizon:g} {unit}"
+    ahead_zh = f"提前{result.horizon:g}{UNIT_ZH.get(unit, unit)}预警"
+    return [f"Here the horizon is **{ahead}**: who will leave in the next {ahead}? ({ahead_zh})"]
+
+
+def describe_warning(result) -> list[str]:
+    return [_warning(result) + f" The ranked action list ({count(result.warning.n_active)} customers) is in "
+            "`at_risk.csv`."]
+
+
+def describe_backtest(result) -> list[str]:
+    return [_backtest(result)]
+
+
+def describe_truth(result) -> list[str]:
+    truth = _truth(result)
+    return [truth] if truth is not None else ["No `truth.json` beside the input file: this is not the course data."]
+
+
+def captions(result) -> dict[str, str]:
+    """Table captions (plain text; the table display escapes them)."""
+    conf = level(result.confidence)
+    unit = _unit(result)
+    ph = result.ph
+    out = {
+        "policy": "Input rules and rows affected",
+        "km_by_segment": (f"Survival by {result.km_groups.column} (share still a customer)"
+                          if result.km_groups is not None else ""),
+        "logrank": "Log-rank test across groups",
+        "pairwise": "Pairwise log-rank tests (Holm-adjusted)",
+        "cox": f"Cox proportional hazards ({conf} intervals)",
+        "ph": (f"Schoenfeld test per covariate (time transform: {ph.time_transform}); global χ² = "
+               f"{ph.global_statistic:.2f}, df = {ph.global_df}, p = {ph.global_p:.4f}"),
+        "advice": "What to do about the violations",
+        "remedy": (f"Cox model stratified by {', '.join(result.remedy.strata)}" if result.remedy is not None else ""),
+        "aft": "Parametric models by AIC",
+        "aft_vs_cox": "Weibull AFT vs Cox",
+        "validation": "Validation",
+        "calibration": f"Calibration at {result.horizon:g} {unit} (held-out)",
+        "by_tenure": (f"Conditional calibration by tenure (held-out): P(churn within {result.horizon:g} {unit} | "
+                      "still a customer at the band's start), predicted vs Kaplan–Meier"),
+        "risk_factors": "Most common risk factors in the top decile",
+        "backtest": "Backtest: predicted vs actual churn by decile",
+        "truth": "Estimated vs true coefficients",
+    }
+    return out

@@ -1,0 +1,137 @@
+"""Churn charts (English labels): survival curves, hazard ratios, calibration, risk scores, estimated vs true."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from loyaltylab.analyses.churn.cox import CoxResult
+from loyaltylab.analyses.churn.describe import level
+from loyaltylab.analyses.churn.km import KMGroups, KMResult
+from loyaltylab.analyses.churn.warning import EarlyWarning
+
+
+def plot_km(km: KMResult | KMGroups, *, time_unit: str = "days", at_risk: bool = True, horizon: float | None = None,
+            ax=None, title: str | None = None):
+    """KM curve(s) with confidence bands and the number at risk under the plot (visible groups only)."""
+    import matplotlib.pyplot as plt
+    from lifelines.plotting import add_at_risk_counts
+
+    from loyaltylab.plots import PALETTE
+
+    curves = list(km.curves.values()) if isinstance(km, KMGroups) else [km]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 5.5 if at_risk else 4.5))
+    for i, c in enumerate(curves):
+        c.fitter.plot_survival_function(ax=ax, ci_show=True, color=PALETTE[i % len(PALETTE)],
+                                        label=f"{c.label} (n={c.n:,})")
+    if horizon is not None:
+        ax.axvline(horizon, color="#555555", ls=":", lw=1)
+    ax.set_xlabel(f"Tenure ({time_unit})")
+    ax.set_ylabel("Share still a customer")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title or ("Kaplan-Meier survival by " + km.column if isinstance(km, KMGroups)
+                           else "Kaplan-Meier survival"))
+    if at_risk and curves:
+        add_at_risk_counts(*[c.fitter for c in curves], ax=ax, rows_to_show=["At risk"])
+    plt.tight_layout()
+    return ax
+
+
+def plot_hazard_ratios(cox: CoxResult, ax=None, title: str | None = None):
+    """Hazard ratios with their intervals on a log axis; significant ones highlighted."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    from loyaltylab.plots import forest_plot
+
+    alpha = round(1.0 - cox.confidence, 12)
+    t = cox.table.assign(label=cox.table["covariate"])
+    ax = forest_plot(t, "hazard_ratio", "hr_lower", "hr_upper", "label", ref=1.0, highlight_col="significant",
+                     xlabel=f"Hazard ratio (log scale; < 1 = longer customer life; red = p < {alpha:g})",
+                     title=title or f"Cox hazard ratios ({level(cox.confidence)} CI)", log_x=True, ax=ax)
+    lo, hi = ax.get_xlim()
+    ticks = [v for v in (0.5, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2) if lo <= v <= hi]
+    if hi / lo > 5:
+        ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= v <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks or [1.0]))
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    return ax
+
+
+def plot_calibration(table: pd.DataFrame, *, title: str = "Calibration at the horizon", ax=None):
+    """Predicted vs observed churn per risk decile (with the observed interval when the table has one)."""
+    import matplotlib.pyplot as plt
+
+    from loyaltylab.plots import PALETTE
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5))
+    hi = float(max(table["predicted"].max(), table["observed"].max(), 0.01)) * 1.1
+    ax.plot([0, hi], [0, hi], ls="--", color="#777777", lw=1, label="perfect calibration")
+    if {"observed_lower", "observed_upper"} <= set(table.columns):
+        ax.errorbar(table["predicted"], table["observed"],
+                    yerr=[np.clip(table["observed"] - table["observed_lower"], 0, None),
+                          np.clip(table["observed_upper"] - table["observed"], 0, None)],
+                    fmt="o", color=PALETTE[0], label="risk decile")
+    else:
+        ax.plot(table["predicted"], table["observed"], "o", color=PALETTE[0], label="risk decile")
+    ax.set_xlim(0, hi)
+    ax.set_ylim(0, hi)
+    ax.set_xlabel("Predicted churn probability")
+    ax.set_ylabel("Observed churn share")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_validation(result, ax=None):
+    """The held-out calibration at the horizon."""
+    return plot_calibration(result.validation.calibration,
+                            title=f"Calibration at {result.horizon:g} {result.data.time_unit} (held-out)", ax=ax)
+
+
+def plot_backtest(result, ax=None):
+    """The backtest's predicted vs actual churn by decile (None when there is no backtest)."""
+    if result.backtest is None:
+        return None
+    return plot_calibration(result.backtest.calibration, title="Backtest: predicted vs actual churn by decile", ax=ax)
+
+
+def plot_risk_distribution(ew: EarlyWarning, *, time_unit: str = "days", ax=None):
+    """Histogram of the active customers' churn probabilities, with the top-decile threshold."""
+    import matplotlib.pyplot as plt
+
+    from loyaltylab.plots import PALETTE
+
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.hist(ew.scores["churn_probability"], bins=40, color=PALETTE[0])
+    if len(ew.scores) >= 10:
+        cut = ew.scores.loc[ew.scores["risk_decile"] == 1, "churn_probability"].min()
+        ax.axvline(cut, color=PALETTE[3], ls="--", lw=1.5, label="top-decile threshold")
+        ax.legend()
+    ax.set_xlabel(f"P(churn within {ew.horizon:g} {time_unit} | tenure so far)")
+    ax.set_ylabel("Active customers")
+    ax.set_title("Early-warning scores")
+    return ax
+
+
+def plot_truth(table: pd.DataFrame, ax=None, title: str | None = None, confidence: float = 0.95):
+    """Estimated coefficients with their intervals and the generator's true values (course data)."""
+    import matplotlib.pyplot as plt
+
+    from loyaltylab.plots import PALETTE, forest_plot
+
+    t = table[table["covariate"] != "shape k"].reset_index(drop=True)
+    t = t.assign(label=t["model"] + ": " + t["covariate"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.4))
+    title = title or f"Estimated ({level(confidence)} CI) vs true coefficients"
+    ax = forest_plot(t, "estimate", "lower", "upper", "label", ref=0.0, title=title, xlabel="Coefficient", ax=ax)
+    y = np.arange(len(t))[::-1]
+    ax.plot(t["true"], y, "x", color=PALETTE[3], ms=9, mew=2, label="true value")
+    ax.plot([], [], "o-", color=PALETTE[0], label=f"estimate, {level(confidence)} CI")
+    ax.legend(loc="best", framealpha=0.9, frameon=True)
+    plt.tight_layout()
+    return ax
