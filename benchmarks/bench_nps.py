@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from loyaltylab import nps
+from loyaltylab.analyses import nps
 
 SEGMENTS = {
     "segment": (["Basic", "Standard", "Premium"], [0.5, 0.35, 0.15]),

@@ -1,4 +1,4 @@
-"""loyaltylab.nps: the statistic, its intervals, tables by segment and period, planning, drivers, loading."""
+"""loyaltylab.analyses.nps: the statistic, its intervals, tables by segment and period, planning, drivers, loading."""
 from __future__ import annotations
 
 import math
@@ -9,17 +9,32 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from loyaltylab import nps, results
-from loyaltylab.errors import DataError
+from loyaltylab import loaders, measures, narrative, results
+from loyaltylab.analyses import nps
+from loyaltylab.analyses.nps.analysis import records
+from loyaltylab.errors import DataError, ParameterError
+from loyaltylab.stats.multiplicity import adjust_pvalues
 
 Z95 = 1.959963984540054
+
+
+def load(survey, customers=None, **kwargs):
+    """The survey as notebook 01 loads it; cluster_col None unless given (the default of the old nps.load)."""
+    kwargs.setdefault("cluster_col", None)
+    return nps.load(nps.Params(survey_path=None if survey is None else str(survey),
+                               customers_path=None if customers is None else str(customers), **kwargs))
+
+
+def analyze(data, **kwargs):
+    """Every part of the analysis on loaded data, with these parameters."""
+    return nps.run(data, nps.Params(**kwargs))
 
 
 # --- classification and the statistic --------------------------------------------------------------------------
 
 
 def test_classify_cut_offs():
-    cats = nps.classify(pd.Series([0, 6, 7, 8, 9, 10, np.nan]))
+    cats = measures.classify(pd.Series([0, 6, 7, 8, 9, 10, np.nan]))
     assert cats.tolist()[:6] == ["detractor", "detractor", "passive", "passive", "promoter", "promoter"]
     assert pd.isna(cats.iloc[6])
 
@@ -130,13 +145,13 @@ def test_corrections_match_statsmodels(method):
     from statsmodels.stats.multitest import multipletests
 
     p = np.array([0.001, 0.04, np.nan, 0.03, 0.2, 0.0101, 0.5])
-    adjusted, reject = nps.adjust_pvalues(p, method, alpha=0.05)
+    adjusted, reject = adjust_pvalues(p, method, alpha=0.05)
     ok = np.isfinite(p)
     expected = multipletests(p[ok], alpha=0.05, method=method)[1]
     assert np.allclose(adjusted[ok], expected)
     assert np.isnan(adjusted[2]) and not reject[2]
     assert (reject[ok] == (expected < 0.05)).all()
-    assert np.array_equal(nps.adjust_pvalues(p, None)[0], p, equal_nan=True)
+    assert np.array_equal(adjust_pvalues(p, None)[0], p, equal_nan=True)
 
 
 def test_segment_vs_rest_controls_family_wise_error():
@@ -215,15 +230,17 @@ def test_suppressed_counts_are_not_published():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
-    # trend: a period with 3 responses hides its count; an empty period (identifies nobody) keeps 0
+    # trend: a period with 3 responses hides its count; an empty period (identifies nobody) keeps 0 and, with the
+    # one suppression path (privacy.suppress), is not marked suppressed: a suppressed row never shows a count
     dates = ["2025-01-15"] * 100 + ["2025-02-10"] * 3 + ["2025-08-01"] * 100 + ["2025-10-01"] * 100
     t = nps.trend(pd.DataFrame({"nps": np.arange(303) % 11, "date": pd.to_datetime(dates)}), period="Q", min_cell=5)
     assert t["period"].tolist() == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
-    assert t["n"].tolist()[1:] == [0, 100, 100] and t["suppressed"].tolist() == [False, True, False, False]
+    assert t["n"].tolist()[1:] == [0, 100, 100] and t["suppressed"].tolist() == [False, False, False, False]
+    assert np.isnan(t.loc[1, "nps"])
     t = nps.trend(pd.DataFrame({"nps": np.arange(303) % 11, "date": pd.to_datetime(dates)}), period="M", min_cell=5)
     feb = t.set_index("period").loc["2025-02"]
     assert feb["suppressed"] and pd.isna(feb["n"])
-    rows = results.to_jsonable(nps._records(table, ["value", "n", "nps", "suppressed"]))
+    rows = results.to_jsonable(records(table, ["value", "n", "nps", "suppressed"]))
     assert [r for r in rows if r["value"] == "g0"] == [{"value": "g0", "n": None, "nps": None, "suppressed": True}]
 
 
@@ -288,7 +305,7 @@ def test_trend_periods_gaps_and_flags():
     q = nps.trend(frame, period="Q")
     assert q["period"].tolist() == ["2025Q1", "2025Q2", "2025Q3"]
     assert q["n"].tolist() == [200, 0, 100]
-    assert q.loc[1, "suppressed"] and math.isnan(q.loc[1, "nps"])
+    assert not q.loc[1, "suppressed"] and math.isnan(q.loc[1, "nps"])  # empty: visible 0, no statistics
     assert math.isnan(q.loc[2, "change"])  # the previous quarter is empty: no comparison
     m = nps.trend(frame, period="M")
     assert m["period"].tolist()[:3] == ["2025-01", "2025-02", "2025-03"] and len(m) == 8
@@ -346,7 +363,7 @@ def _servqual_frame(n=600, seed=0):
 def test_dimension_comparison_matches_direct_computation():
     frame = _servqual_frame()
     comp = nps.compare_dimensions(frame)
-    cats = nps.classify(frame["nps"])
+    cats = measures.classify(frame["nps"])
     rel = frame[[f"P{i}" for i in range(5, 10)]].mean(axis=1)
     pro, det = rel[cats == "promoter"], rel[cats == "detractor"]
     row = comp.effects.set_index("dimension").loc["reliability"]
@@ -419,8 +436,8 @@ def test_clustered_promoter_model_on_repeated_answers():
 
 @pytest.fixture(scope="module")
 def course(small_course_dir):
-    data = nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", cluster_col="customer_id")
-    return data, nps.analyze(data)
+    data = load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", cluster_col="customer_id")
+    return data, analyze(data)
 
 
 def test_course_nps_close_to_truth(course):
@@ -441,7 +458,7 @@ def test_course_nps_close_to_truth(course):
 
 def test_course_results_json_is_complete_and_deterministic(course, small_course_dir):
     data, report = course
-    res = nps.to_results(report)
+    res = report.to_results()
     for key in ("n", "dropped_rows", "nps", "ci_low", "ci_high", "ci_method", "promoters_pct", "passives_pct",
                 "detractors_pct", "by_segment", "trend", "themes", "headline", "inputs"):
         assert key in res
@@ -453,8 +470,8 @@ def test_course_results_json_is_complete_and_deterministic(course, small_course_
     assert res["headline"]["Responses"] == res["n"]
     assert res["join_match_rate"] == 1.0 and not nps.describe_join(report)
     assert res["promoter_model"]["cluster_col"] == "customer_id"  # the user's column, clustered model
-    again = nps.to_results(nps.analyze(nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv",
-                                                cluster_col="customer_id")))
+    again = analyze(load(small_course_dir / "survey.csv", small_course_dir / "customers.csv",
+                         cluster_col="customer_id")).to_results()
     assert results.dumps(res) == results.dumps(again)
 
 
@@ -468,14 +485,14 @@ def test_blank_scores_are_dropped_and_counted(small_course_dir, tmp_path):
     survey = pd.read_csv(small_course_dir / "survey.csv", dtype=str, keep_default_na=False)
     survey.loc[[0, 5, 9], "nps"] = ""
     survey.to_csv(tmp_path / "survey.csv", index=False)
-    data = nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv")
+    data = load(tmp_path / "survey.csv", small_course_dir / "customers.csv")
     assert data.dropped_rows == 3 and len(data.frame) == len(survey) - 3
 
 
 def test_filters_apply_after_the_join(small_course_dir):
-    data = nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", filters={"region": "North"})
+    data = load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", filters={"region": "North"})
     assert set(data.frame["region"]) == {"North"}
-    report = nps.analyze(data)
+    report = analyze(data)
     assert report.truth is not None and report.truth["value"].tolist() == ["region = North"]
 
 
@@ -488,19 +505,19 @@ def test_bad_survey_scores_give_one_line_errors(small_course_dir, tmp_path, valu
     survey.loc[3, "nps"] = value
     survey.to_csv(tmp_path / "survey.csv", index=False)
     with pytest.raises(DataError) as err:
-        nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv")
+        load(tmp_path / "survey.csv", small_course_dir / "customers.csv")
     msg = str(err.value)
     assert "survey.csv" in msg and "'nps'" in msg and rule in msg and "row 5" in msg and "\n" not in msg
 
 
 def test_missing_named_columns_give_data_errors(small_course_dir, tmp_path):
     with pytest.raises(DataError, match="'ltr'.*missing"):
-        nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", score_col="ltr")
+        load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", score_col="ltr")
     with pytest.raises(DataError, match="'tier'"):
-        nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["tier"])
+        load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["tier"])
     shutil.copy(small_course_dir / "survey.csv", tmp_path / "survey.csv")
     with pytest.raises(DataError, match="customers"):
-        nps.load(tmp_path / "survey.csv", None)  # segment columns need a customers file
+        load(tmp_path / "survey.csv", None)  # segment columns need a customers file
 
 
 @pytest.mark.parametrize(
@@ -511,26 +528,37 @@ def test_missing_named_columns_give_data_errors(small_course_dir, tmp_path):
      ({"correction": "sidak"}, "correction = 'sidak'")],
 )
 def test_bad_parameters_are_one_line_data_errors(params, text):
-    with pytest.raises(DataError) as err:
-        nps.check_parameters(**params)
+    """One form for every parameter: the analysis' Params; the table functions' own keywords (correction)."""
+    frame = pd.DataFrame({"nps": [9, 3, 8] * 10, "seg": ["a", "b", "c"] * 10})
+    with pytest.raises(ParameterError) as err:
+        if "correction" in params:
+            nps.by_segment(frame, "seg", **params)
+        else:
+            nps.Params(**params)
     msg = str(err.value)
+    assert isinstance(err.value, DataError)
     assert msg.startswith(f"parameters: {text}: ") and "\n" not in msg
 
 
 def test_bad_parameters_fail_before_the_data(small_course_dir, tmp_path):
     missing = tmp_path / "no_such_survey.csv"
     with pytest.raises(DataError, match="^parameters: min_cell = 0"):
-        nps.load(missing, min_cell=0)  # the parameter, not the missing file
+        load(missing, min_cell=0)  # the parameter, not the missing file
     for bad in ({"score_col": None}, {"segment_cols": [1]}, {"filters": "region=North"}, {"columns": ["nps"]}):
         with pytest.raises(DataError, match=f"^parameters: {next(iter(bad))} = "):
-            nps.load(missing, **bad)
-    data = nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["segment"],
-                    comment_col=None)
+            load(missing, **bad)
+    data = load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["segment"],
+                comment_col=None)
     for bad in ({"confidence": 95}, {"ci_method": "exact"}, {"period": "week"}, {"min_cell": 0}):
         with pytest.raises(DataError, match="^parameters: "):
-            nps.analyze(data, **bad)
+            analyze(data, **bad)
     with pytest.raises(DataError, match="'segmnt': named in segment_cols .*did you mean 'segment'"):
-        nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["segmnt"])
+        load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", segment_cols=["segmnt"])
+    # the shared loader checks its own parameters the same way, before reading
+    with pytest.raises(ParameterError, match="^parameters: min_cell = 0"):
+        loaders.load_survey(missing, min_cell=0)
+    with pytest.raises(ParameterError, match="^parameters: encoding = 'utf8x'"):
+        loaders.load_survey(missing, encoding="utf8x")
 
 
 def test_tiny_filtered_population_gives_no_report(small_course_dir, tmp_path):
@@ -538,15 +566,15 @@ def test_tiny_filtered_population_gives_no_report(small_course_dir, tmp_path):
     survey["wave"] = ["pilot"] * 4 + ["main"] * (len(survey) - 4)
     survey.to_csv(tmp_path / "survey.csv", index=False)
     with pytest.raises(DataError) as err:
-        nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"})
+        load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"})
     msg = str(err.value)
     assert "only 4 responses" in msg and "wave" in msg and "min_cell=5" in msg and "\n" not in msg
-    assert len(nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"},
+    assert len(load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"},
                         min_cell=4).frame) == 4
-    data = nps.load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"}, min_cell=3,
+    data = load(tmp_path / "survey.csv", small_course_dir / "customers.csv", filters={"wave": "pilot"}, min_cell=3,
                     comment_col=None)
     with pytest.raises(DataError, match="only 4 responses"):
-        nps.analyze(data, min_cell=5)  # a stricter min_cell at analysis time is enforced too
+        analyze(data, min_cell=5)  # a stricter min_cell at analysis time is enforced too
 
 
 def test_column_mapping_for_a_chinese_export(small_course_dir, tmp_path):
@@ -558,13 +586,13 @@ def test_column_mapping_for_a_chinese_export(small_course_dir, tmp_path):
     survey.rename(columns=survey_names).to_csv(tmp_path / "survey.csv", index=False)
     customers.rename(columns=customers_names).to_csv(tmp_path / "customers.csv", index=False)
     kwargs = {"cluster_col": "customer_id"}
-    mapped = nps.load(tmp_path / "survey.csv", tmp_path / "customers.csv", **kwargs,
+    mapped = load(tmp_path / "survey.csv", tmp_path / "customers.csv", **kwargs,
                       columns={v: k for k, v in survey_names.items()},
                       customers_columns={v: k for k, v in customers_names.items()})
-    original = nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", **kwargs)
+    original = load(small_course_dir / "survey.csv", small_course_dir / "customers.csv", **kwargs)
     pd.testing.assert_frame_equal(mapped.frame, original.frame)
     with pytest.raises(DataError, match="'推荐值'"):  # unmapped: the error names the file's column
-        nps.load(tmp_path / "survey.csv", tmp_path / "customers.csv", columns={"推荐": "nps"})
+        load(tmp_path / "survey.csv", tmp_path / "customers.csv", columns={"推荐": "nps"})
 
 
 def test_failed_customers_join_is_an_error(small_course_dir, tmp_path):
@@ -572,7 +600,7 @@ def test_failed_customers_join_is_an_error(small_course_dir, tmp_path):
     customers["customer_id"] = customers["customer_id"].str.replace("C", "K", regex=False)
     customers.to_csv(tmp_path / "customers.csv", index=False)
     with pytest.raises(DataError) as err:
-        nps.load(small_course_dir / "survey.csv", tmp_path / "customers.csv")
+        load(small_course_dir / "survey.csv", tmp_path / "customers.csv")
     msg = str(err.value)
     assert "survey.csv" in msg and "customers.csv" in msg and "customer_id" in msg and "\n" not in msg
 
@@ -580,14 +608,15 @@ def test_failed_customers_join_is_an_error(small_course_dir, tmp_path):
 def test_partial_customers_join_is_reported(small_course_dir, tmp_path):
     customers = pd.read_csv(small_course_dir / "customers.csv", dtype=str, keep_default_na=False)
     customers.iloc[: len(customers) // 4].to_csv(tmp_path / "customers.csv", index=False)
-    data = nps.load(small_course_dir / "survey.csv", tmp_path / "customers.csv", segment_cols=["segment"],
-                    comment_col=None)
+    data = load(small_course_dir / "survey.csv", tmp_path / "customers.csv", segment_cols=["segment"],
+                comment_col=None)
     assert 0.15 < data.join_match_rate < 0.35
     assert set(data.frame["segment"].dropna()) and data.frame["segment"].isna().mean() > 0.6
-    report = nps.analyze(data)
+    report = analyze(data)
     first = nps.key_findings(report)[0]
-    assert first.startswith("**Warning:**") and f"{data.join_match_rate:.1%}" in first and "customers.csv" in first
-    res = nps.to_results(report)
+    assert first.startswith("**Warning:**") and f"{data.join_match_rate:.1%}" in first
+    assert narrative.esc(data.inputs["customers"]) in first  # the file name escaped, like every data-derived value
+    res = report.to_results()
     assert res["join_match_rate"] == pytest.approx(data.join_match_rate)
     assert nps.MISSING_LABEL in [r["value"] for r in res["by_segment"]["segment"]]
 
@@ -609,3 +638,82 @@ def test_min_cell_counts_people_not_answers():
     assert by_people["suppressed"].all()
     trend = nps.trend(frame[frame.segment == "Tiny"], period="M", min_cell=5, cluster_col="customer_id")
     assert trend["suppressed"].all() and trend["nps"].isna().all()
+
+
+# --- the shared pieces this analysis brought: measures, clustered sums, effect sizes ----------------------------
+
+
+def test_dimension_scores_are_respondent_means_of_the_items_answered():
+    frame = pd.DataFrame({f"P{i}": [7.0, 1.0] for i in range(1, 23)})
+    frame.loc[0, ["P5", "P6"]] = np.nan  # respondent 0 skipped two reliability items: mean of the other three
+    frame.loc[0, ["P7", "P8", "P9"]] = [4.0, 5.0, 6.0]
+    scores = measures.dimension_scores(frame)
+    assert list(scores.columns) == ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+    assert scores.loc[0, "reliability"] == pytest.approx(5.0) and scores.loc[1, "reliability"] == 1.0
+    means = measures.dimension_means(frame).set_index("dimension")
+    # over respondents (5 and 1 → 3), not the pooled item mean ((4+5+6+1·5)/8 = 2.5)
+    assert means.loc["reliability", "mean"] == pytest.approx(3.0) and means.loc["reliability", "n"] == 2
+    assert measures.dimension_scores(frame.drop(columns="P22")).columns.tolist()[-1] == "assurance"
+    gaps = measures.dimension_scores(frame.assign(**{f"E{i}": 4.0 for i in range(1, 23)}), prefix="E")
+    assert (gaps == 4.0).all().all()
+    one = {"only": {"items": [1, 2]}}
+    assert measures.dimension_scores(frame, dimensions=one)["only"].tolist() == [7.0, 1.0]
+
+
+def test_people_per_group_matches_the_pairwise_unique_count():
+    from loyaltylab.stats import clustered
+
+    rng = np.random.default_rng(1)
+    groups, people = rng.integers(0, 7, 5000), rng.integers(0, 900, 5000)
+    groups[:10] = -1  # rows outside every group are not counted
+    expected = np.bincount(np.unique(np.stack([groups[10:], people[10:]]), axis=1)[0], minlength=7)
+    assert clustered.people_per_group(groups, people, 7).tolist() == expected.tolist()
+    assert clustered.people_per_group(groups, None, 7) is None
+
+
+def test_cohens_d_against_a_direct_computation():
+    from loyaltylab.stats.effects import cohens_d
+
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(1, 2, 80), rng.normal(0, 1.5, 120)
+    d = cohens_d(a.mean(), a.var(ddof=1), len(a), b.mean(), b.var(ddof=1), len(b))
+    pooled = math.sqrt((79 * a.var(ddof=1) + 119 * b.var(ddof=1)) / 198)
+    assert d.d == pytest.approx((a.mean() - b.mean()) / pooled)
+    se = math.sqrt(200 / (80 * 120) + d.d**2 / 400)
+    assert (d.ci_low, d.ci_high) == pytest.approx((d.d - Z95 * se, d.d + Z95 * se))
+    wide = cohens_d(a.mean(), a.var(ddof=1), len(a), b.mean(), b.var(ddof=1), len(b), deff=4.0)
+    assert wide.d == d.d and wide.se == pytest.approx(2 * d.se)
+
+
+# --- escaping and hidden counts in what the report shows ---------------------------------------------------------
+
+
+def test_segment_values_and_names_never_become_markup():
+    """NPS used to escape HTML only: a segment value `[click](javascript:…)` became a live link."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    rng = np.random.default_rng(3)
+    hostile = ["[click](javascript:alert(1))", "<img src=x onerror=alert(1)>", "a `b` | c"]
+    frame = pd.DataFrame({"nps": rng.choice([10, 8, 2], 600), "plan`<i>|x": np.repeat(hostile, 200)})
+    data = loaders.SurveyData(frame=frame, dropped_rows=0, inputs={"survey": "s.csv", "customers": None},
+                              segment_cols=("plan`<i>|x",), has_dates=False, has_comments=False)
+    report = nps.run(data, nps.Params(segment_cols=["plan`<i>|x"], cluster_col=None))
+    lines = nps.key_findings(report) + nps.describe_segments(report)
+    html = markdown2html_mistune("\n".join(f"- {line}" for line in lines))
+    assert "<a " not in html and "<img" not in html and "<i>" not in html and "<code>" not in html
+    assert "href" not in html and "onerror=" not in html.replace("onerror=alert(1)&gt;", "")
+
+
+def test_tables_hide_counts_of_hidden_groups_and_use_standard_columns(course):
+    _, report = course
+    tables = report.tables()
+    assert {"by_segment", "trend", "distribution", "dimensions", "dimension_means", "themes"} <= set(tables)
+    assert {"estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "significant", "n", "suppressed"} <= set(
+        tables["by_segment"])
+    comparison = nps.compare_dimensions(_servqual_frame(300).assign(nps=[0] * 3 + [10] * 297), min_cell=5)
+    means = comparison.means.set_index("category")
+    assert means.loc["detractor", "suppressed"].all() and means.loc["detractor", "n"].isna().all()
+    assert comparison.effects["suppressed"].all() and comparison.effects["n_detractors"].isna().all()
+    res = report.to_results()
+    assert set(results.DOCUMENT_KEYS) <= set(res) and res["analysis"] == "nps"
+    assert results.to_jsonable(res)["params"]["segment_cols"] == ["segment", "region", "channel"]

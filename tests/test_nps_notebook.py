@@ -11,7 +11,8 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from loyaltylab import nps
+from loyaltylab import results
+from loyaltylab.analyses import nps
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "01_nps.ipynb"
@@ -42,7 +43,8 @@ def test_committed_without_outputs_and_with_parameters_cell():
     assert nb.cells[0].cell_type == "markdown" and "parameters" in nb.cells[1].metadata.get("tags", [])
     assert nb.metadata["kernelspec"]["name"] == "python3"
     for name in ("survey_path", "customers_path", "score_col", "segment_cols", "date_col", "period", "comment_col",
-                 "min_cell", "confidence", "interactive", "output_dir", "filters", "columns", "customers_columns"):
+                 "min_cell", "confidence", "interactive", "output_dir", "filters", "columns", "customers_columns",
+                 "encoding", "sheet"):
         assert f"{name} =" in nb.cells[1].source
 
 
@@ -66,8 +68,13 @@ def test_results_json(executed, small_course_dir):
     for row in [r for rows in res["by_segment"].values() for r in rows] + res["trend"]:
         if row["suppressed"] and row["n"] != 0:
             assert row["n"] is None and row["nps"] is None  # no count of a suppressed cell is published
-    library = nps.overall(nps.load(small_course_dir / "survey.csv", small_course_dir / "customers.csv").frame)
+    params = nps.Params(survey_path=str(small_course_dir / "survey.csv"),
+                        customers_path=str(small_course_dir / "customers.csv"), cluster_col=None)
+    library = nps.overall(nps.load(params).frame)
     assert res["n"] == library.n and res["nps"] == pytest.approx(library.nps)
+    assert set(results.DOCUMENT_KEYS) <= set(res) and res["analysis"] == "nps"
+    assert res["params"]["segment_cols"] == ["segment", "region", "channel"] and res["params"]["encoding"] is None
+    assert len(res["input_sha256"]["survey"]) == 64
 
 
 def test_no_customer_ids_in_the_report(executed):
@@ -89,9 +96,12 @@ def test_gbk_copy_gives_the_same_results(executed, small_course_dir, tmp_path):
     (data / "survey.csv").write_bytes(text.encode("gb18030"))
     for name in ("customers.csv", "truth.json"):
         shutil.copy(small_course_dir / name, data / name)
-    again = run(data / "survey.csv", data / "customers.csv", tmp_path)
+    again = run(data / "survey.csv", data / "customers.csv", tmp_path, encoding="gb18030")
     res, again = dict(res), dict(again)
     assert res.pop("inputs") != again.pop("inputs")
+    # the run's own record differs (other file bytes, other paths, the encoding given); every result is the same
+    assert res.pop("input_sha256") != again.pop("input_sha256")
+    assert again.pop("params")["encoding"] == "gb18030" and res.pop("params")["encoding"] is None
     assert json.dumps(res, sort_keys=True) == json.dumps(again, sort_keys=True)
 
 
@@ -125,8 +135,8 @@ def test_key_findings_heading_once(executed):
     assert nb.cells[findings + 1].outputs[0]["data"]["text/markdown"].startswith("- NPS is")
 
 
-def _one_line_error(err) -> str:
-    assert err.value.ename == "DataError"
+def _one_line_error(err, ename: str = "DataError") -> str:
+    assert err.value.ename == ename
     assert "\n" not in err.value.evalue
     return err.value.evalue
 
@@ -146,4 +156,4 @@ def test_tiny_filtered_group_gives_no_report(small_course_dir, tmp_path):
 def test_bad_parameter_fails_before_reading_data(small_course_dir, tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as err:
         run(tmp_path / "no_such_survey.csv", small_course_dir / "customers.csv", tmp_path, confidence=95)
-    assert _one_line_error(err).startswith("parameters: confidence = 95")
+    assert _one_line_error(err, "ParameterError").startswith("parameters: confidence = 95")  # a DataError subclass

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyaltylab import nps, results, themes
+from loyaltylab import results, themes
+from loyaltylab.analyses import nps
+from loyaltylab.analyses.nps.analysis import records
 from loyaltylab.constants import COMMENT_THEMES
 
 
@@ -151,5 +153,5 @@ def test_theme_shares_hide_small_cells():
     small = shares[["n", "n_promoters", "n_detractors"]].astype("float64")
     assert not ((small > 0) & (small < 5)).any().any()
     assert not shares.loc["assurance", "suppressed"]  # no complementary partner for the hidden price theme
-    res = results.to_jsonable(nps._records(shares.reset_index(), ["theme", "n", "n_promoters"]))
+    res = results.to_jsonable(records(shares.reset_index(), ["theme", "n", "n_promoters"]))
     assert {"theme": "price", "n": None, "n_promoters": None} in res
