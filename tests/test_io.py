@@ -121,7 +121,7 @@ MALFORMED = [
     ("duplicated-header-after-strip", "s.csv", csv_text("customer_id,nps , nps", ["C1,9,8"]), "survey", {},
      "nps", "duplicated column name", []),
     ("ragged-row", "s.csv", csv_text("customer_id,nps,date", ["C1,9,2024-01-01", "C2,8,2024-01-02,extra"]),
-     "survey", {}, None, "row 3 has 4 fields but the header has 3", []),
+     "survey", {}, None, "more fields than the header has names (3); check the delimiter (comma ',')", [3]),
     ("header-only", "s.csv", SURVEY_HEADER + "\n", "survey", {}, None, "no data rows", []),
     ("empty-file", "s.csv", b"", "survey", {}, None, "file is empty", []),
     ("blank-lines-only", "s.csv", "\n\n  \n", "survey", {}, None, "file is empty", []),
@@ -130,7 +130,7 @@ MALFORMED = [
     ("not-an-xlsx", "s.xlsx", "customer_id,nps\nC1,9\n", "survey", {}, None, "cannot read as an Excel workbook", []),
     ("not-a-parquet", "s.parquet", "customer_id,nps\nC1,9\n", "survey", {}, None, "cannot read as a Parquet file",
      []),
-    ("undecodable-bytes", "s.csv", b"customer_id,nps\nC1,\xff\xfe\xff\n", "survey", {}, None,
+    ("undecodable-bytes", "s.csv", b"customer_id,nps\nC1,\x80\x81\n", "survey", {}, None,
      "cannot detect the text encoding", []),
     ("bad-snapshot-date", "s.csv", survey({}), "survey", {"snapshot_date": "yesterday"}, None,
      "not a date: 'yesterday'", []),
@@ -655,3 +655,90 @@ def test_any_other_reading_failure_becomes_a_data_error(tmp_path, monkeypatch):
     monkeypatch.setattr(io, "_finish", broken)
     with pytest.raises(DataError, match=r"s\.csv: cannot read the file \(KeyError: 'boom'\)$"):
         io.read_raw(path)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Issue 8: helpers behind the bad-input suite (tests/test_bad_inputs.py holds the file cases)
+# ---------------------------------------------------------------------------------------------------------------------
+def test_coerce_date_refuses_the_future_after_the_snapshot_rule():
+    tomorrow = pd.Timestamp.today().normalize() + pd.Timedelta(days=1)
+    ok = pd.DataFrame({"d": [f"{tomorrow:%Y-%m-%d}", "2024-01-01"]})
+    assert io.coerce_date(ok, "d").notna().all()
+    late = pd.DataFrame({"d": ["2024-01-01", f"{tomorrow + pd.Timedelta(days=1):%Y-%m-%d}", "2099-12-31"]})
+    with pytest.raises(DataError, match=rf"^f\.csv: column 'd': date in the future \(after {tomorrow:%Y-%m-%d}\); "
+                                        r"check the year and the date format: 2 rows, e.g. row 3 \('.*'\), row 4"):
+        io.coerce_date(late, "d", source="f.csv")
+    with pytest.raises(DataError, match=r"date after the snapshot \(2024-06-30\): 2 rows"):  # the stricter rule first
+        io.coerce_date(late, "d", source="f.csv", not_after="2024-06-30")
+
+
+def test_apply_filters_never_lists_ids_or_comments():
+    df = pd.DataFrame({"customer_id": ["ALICE-1", "BOB-2"], "comment": ["call me at home", "ok"],
+                       "region": ["North", "South"]})
+    for column in ("customer_id", "comment"):
+        with pytest.raises(DataError) as info:
+            io.apply_filters(df, {column: "nobody"}, source="f.csv")
+        assert str(info.value) == f"f.csv: column '{column}': no rows match filter {column} == 'nobody'"
+    with pytest.raises(DataError, match="values in the column: 'North', 'South'"):  # other columns still help
+        io.apply_filters(df, {"region": "East"}, source="f.csv")
+
+
+def test_match_canonical_renames_case_and_width_variants_and_keeps_the_file_name():
+    df = pd.DataFrame({"Customer_ID": ["C1"], "ＮＰＳ": [9], "Wave": [1]})
+    df.columns = [io._clean_name(c) for c in df.columns]
+    out = io.match_canonical(df, "survey", source="f.csv")
+    assert list(out.columns) == ["customer_id", "nps", "Wave"]
+    assert out.attrs["loyaltylab"]["mapped"] == {"customer_id": "Customer_ID", "nps": "NPS"}
+    assert io.match_canonical(out, "survey") is out  # nothing left to rename
+    with pytest.raises(DataError, match=r"column 'date': matched by more than one column \('Date', 'DATE'\)"):
+        io.match_canonical(pd.DataFrame({"Date": [1], "DATE": [2]}), "survey", source="f.csv")
+
+
+def test_clean_name():
+    assert io._clean_name("\ufeff Customer\u200b  ID\u00a0") == "Customer ID"
+    assert io._clean_name("ｎｐｓ") == "nps" and io._clean_name("Ｅ１") == "E1"
+    assert io._clean_name("评论\u3000") == "评论" and io._clean_name(7) == "7"
+
+
+def test_read_raw_id_columns_parameter(tmp_path):
+    path = write(tmp_path, "s.csv", "ref,nps,customer_id\n00039,9,007\n1E1,3,7\n")
+    default = io.read_raw(path)
+    assert default["customer_id"].tolist() == ["007", "7"] and default["ref"].tolist() == [39, 10]  # pandas' guess
+    chosen = io.read_raw(path, id_columns=["REF"])  # matched ignoring case
+    assert chosen["ref"].tolist() == ["00039", "1E1"]
+    assert chosen.attrs["loyaltylab"]["id_columns"] == ["ref"]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "detected"),
+    [
+        ("id,comment\nC1,Très bien, café crème\nC2,Grüße aus München\n", "cp1252", "cp1252"),
+        ("id,comment\nC1,服务很好\nC2,价格偏高\n", "gbk", "gbk"),
+        ("id,comment\nC1,服务很好\nC2,😀\n", "gb18030", "gb18030"),
+        ("id,comment\nC1,ok\n", "utf-16-le", "utf-16-le"),
+        ("id,comment\nC1,好\n", "utf-16-be", "utf-16-be"),
+        ("id,comment\nC1,好\n", "utf-16", "utf-16"),
+        ("id,comment\nC1,好\n", "utf-8-sig", "utf-8-sig"),
+        ("id,comment\nC1,café\n", "utf-8", "utf-8"),
+    ],
+)
+def test_detect_encoding(text, encoding, detected):
+    assert io._detect_encoding(text.encode(encoding), True) == detected
+
+
+@pytest.mark.parametrize(
+    ("sample", "encoding", "chinese"),
+    [
+        ("C1,9,Très bien\nC2,3,Déçu\n", "cp1252", False),  # short, with a pair of accented letters
+        ("Schöne Grüße aus München; Lieferung verspätet; Zu teuer für Müller & Söhne", "cp1252", False),
+        ("Grüße, Größe, süß", "cp1252", False),  # only pairs, but lower-case letters
+        ("Informação, atenção, não, ações, opções de pagamento", "cp1252", False),
+        ("Atención rápida, el técnico llegó tarde, mañana", "cp1252", False),
+        ("服务很好，响应快\n价格偏高，客服态度差\n网络稳定，非常满意", "gbk", True),
+        ("C1,是\nC2,否\nC3,是\n", "gbk", True),
+        ("C1,张伟\nC2,王芳\nC3,李娜\n", "gbk", True),
+        ("服务很好😀\n价格偏高😞\n网络稳定👍\n", "gb18030", True),  # four-byte characters
+    ],
+)
+def test_looks_chinese(sample, encoding, chinese):
+    assert io._looks_chinese(sample.encode(encoding)) is chinese

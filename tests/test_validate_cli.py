@@ -197,3 +197,69 @@ def test_main_damaged_files_exit_2_with_one_line(tmp_path, capsys, name, content
     path = tmp_path / name
     path.write_bytes(content)
     assert_one_line_error(main(capsys, "--table", "survey", path), fragment)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Issue 8: --encoding and --sheet, and inputs that used to be read silently wrong
+# ---------------------------------------------------------------------------------------------------------------------
+def _two_sheet_book(path):
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"customer_id": ["C1", "C2"], "nps": [9, 3]}).to_excel(writer, sheet_name="Wave 1", index=False)
+        pd.DataFrame({"customer_id": ["C3", "C4", "C5"], "nps": [7, 8, 10]}).to_excel(writer, sheet_name="Wave 2",
+                                                                                     index=False)
+
+
+def test_main_sheet_is_required_when_several_sheets_hold_data(tmp_path, capsys):
+    path = tmp_path / "waves.xlsx"
+    _two_sheet_book(path)
+    assert_one_line_error(main(capsys, "--table", "survey", path),
+                          "waves.xlsx: the workbook has 2 sheets with data ('Wave 1', 'Wave 2'); pass the sheet to "
+                          "read (sheet=…, --sheet NAME)")
+    for sheet in ("Wave 2", "1"):
+        proc = main(capsys, "--table", "survey", path, "--sheet", sheet)
+        assert proc.returncode == 0, proc.stderr
+        assert "format: Excel, sheet 'Wave 2'" in proc.stdout and "rows: 3" in proc.stdout
+
+
+def test_main_encoding_detected_and_given(tmp_path, capsys):
+    path = tmp_path / "avis.csv"
+    path.write_bytes("customer_id,nps,comment\nC1,9,Très bien\nC2,3,Déçu\n".encode("cp1252"))
+    for extra in ((), ("--encoding", "cp1252")):
+        proc = main(capsys, "--table", "survey", path, *extra)
+        assert proc.returncode == 0, proc.stderr
+        assert "format: CSV, encoding Windows-1252, delimiter comma ','" in proc.stdout
+    assert_one_line_error(main(capsys, "--table", "survey", path, "--encoding", "utf-8"),
+                          "avis.csv: cannot decode the file as utf-8")
+    utf16 = tmp_path / "unicode.txt"
+    utf16.write_bytes("customer_id\tnps\nC1\t9\n".encode("utf-16-le"))
+    proc = main(capsys, "--table", "survey", utf16)
+    assert proc.returncode == 0, proc.stderr
+    assert "encoding UTF-16 LE (no BOM), delimiter tab" in proc.stdout
+
+
+def test_main_trailing_delimiter_and_header_variants_read_right(tmp_path, capsys):
+    path = tmp_path / "survey.csv"
+    path.write_text("Customer_ID,NPS,satisfaction\n00039,9,6,\nC2,3,2,\n", encoding="utf-8")
+    proc = main(capsys, "--table", "survey", path)
+    assert proc.returncode == 0, proc.stderr
+    assert "rows: 2  columns: 3" in proc.stdout
+    assert "mapped: Customer_ID → customer_id, NPS → nps" in proc.stdout
+    path.write_text("Customer_ID,NPS,satisfaction\n00039,11,6,\nC2,3,2,\n", encoding="utf-8")
+    assert_one_line_error(main(capsys, "--table", "survey", path),
+                          "survey.csv: column 'NPS': must be between 0 and 10: 1 row, e.g. row 2 (11)")
+
+
+def test_main_totals_row_exits_2_naming_the_row(tmp_path, capsys):
+    path = tmp_path / "transactions.csv"
+    path.write_text("customer_id,date,amount\nC1,2024-01-05,10\nC2,2024-01-06,20\nTotal,,30\n", encoding="utf-8")
+    assert_one_line_error(main(capsys, "--table", "transactions", path),
+                          "column 'customer_id': a totals row (Total, 合计, Sum …), not data; delete it from the file: "
+                          "1 row, e.g. row 4 ('Total')")
+
+
+def test_cli_duplicated_ids_are_not_printed(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,segment\nALICE-0001,Basic\nALICE-0001,Premium\n", encoding="utf-8")
+    proc = cli("--table", "customers", path)
+    assert_one_line_error(proc, "duplicated value (must be unique): 2 rows, e.g. row 2 (id not shown), row 3")
+    assert "ALICE" not in proc.stderr

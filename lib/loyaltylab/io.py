@@ -6,31 +6,58 @@ file, the column, the rule and the first offending rows (spreadsheet numbering: 
     survey.csv: column 'nps': must be between 0 and 10: 2 rows, e.g. row 3 (11), row 9 (-1)
 
 Reading (:func:`read_raw`)
-    * CSV / TSV / TXT: the encoding is detected among UTF-8, UTF-8 with BOM, GBK / GB18030 (and UTF-16 with a BOM,
-      which is what Excel's "Unicode text" writes); the delimiter among ``,`` ``;`` and tab. pandas' C parser with
-      its normal type inference does the reading, so a million rows take seconds.
-    * Excel ``.xlsx`` / ``.xlsm`` (openpyxl; the first sheet unless ``sheet`` is given) and Parquet.
-    * Header names are stripped of whitespace (and of a stray BOM); cells that are blank or one of
-      :data:`MISSING_TOKENS` (``NA``, ``N/A``, ``null``, ``-`` …) become missing. Nothing else is changed.
+    * CSV / TSV / TXT: the encoding is detected among UTF-8, UTF-8 with BOM, UTF-16 (with a BOM — Excel's "Unicode
+      text" — or without one, recognised by its NUL bytes), GBK / GB18030 and Windows-1252. GB and Windows-1252
+      decode the same bytes, so plausibility decides (:func:`_looks_chinese`): Chinese characters are pairs of
+      high bytes, accented Latin letters single high bytes between ASCII letters. When the first 64 KiB were plain
+      ASCII and a later byte does not decode, the whole file decides. The delimiter is detected among ``,`` ``;``
+      and tab. pandas' C parser does the reading, with our header names, so a million rows take seconds.
+    * A trailing delimiter (an empty last field on every or some rows) is dropped, never read as an index that
+      shifts every column; a row with a non-empty value beyond the header is an error naming the rows.
+    * Id columns (:data:`ID_COLUMNS`, and in :func:`read_table` the columns mapped onto them) are text exactly as
+      in the file: ``00039``, ``1E1`` and 18-digit ids are read as text before any type inference (CSV), text cells
+      stay text and whole numbers print without ``.0`` (Excel), integers become their digits (Parquet). Ids stored
+      as numbers that have already lost digits (over 15 digits in Excel, over 2**53 as a float) are refused.
+    * Excel ``.xlsx`` / ``.xlsm`` (openpyxl): the only visible sheet with data, or ``sheet``; a workbook with several
+      sheets holding data and no ``sheet`` is refused, listing them. Error cells (``#DIV/0!``, ``#N/A``,
+      ``#VALUE!`` …), which pandas reads as missing, are refused in number, date and id columns (in text columns
+      they stay missing). TRUE/FALSE cells among numbers are refused in number columns by :func:`validate_frame`.
+    * Header names are cleaned (:func:`_clean_name`: Unicode NFKC, so full-width ``ｎｐｓ`` is ``nps``; BOM,
+      zero-width and other invisible characters removed; whitespace collapsed and stripped); a blank header is
+      named ``column_C`` after its spreadsheet letter (dropped when the column is empty too). Cells that are blank
+      or one of :data:`MISSING_TOKENS` (``NA``, ``N/A``, ``null``, ``-`` …) become missing. Nothing else is
+      changed.
+    * A totals row (an id, or the first column, reading Total / 合计 / 总计 / Sum …; or a row with no id whose
+      numbers are each the sum of the other rows) is refused with the row named — never dropped silently, so what
+      is analysed is always what the file says.
     * Blank rows (before the header, between or after the data) are dropped, but every row keeps its place: the
       index is always the spreadsheet row minus 2, so messages name the row the user sees in Excel or an editor.
     * A file that cannot be read at all (damaged workbook or Parquet file, unclosed quote, …) is a DataError too;
       no other exception type leaves :func:`read_raw` for a bad file.
 
 Validation (:func:`validate_frame`, :func:`read_table`)
-    Canonical columns that are present are coerced (ids → text, so 1001 and 1001.0 join; numbers → float64;
-    flags → Int8 0/1 with <NA>; dates → datetime64[ns]; text stripped) and checked against :data:`RULES`; other
-    columns pass through untouched. Type problems are found by the ``coerce_*`` helpers, range / uniqueness /
-    snapshot / cross-column rules by a pandera schema run lazily, whose first failure (in the file's column order)
-    is reported. Messages name the column as it is called in the file (``tenure``, not ``tenure_days``, when the
-    user mapped it). String work is done once per distinct value, never per row in Python.
+    Header names that are a canonical name up to case and width (``NPS``, ``Customer_ID``) are matched onto it
+    (:func:`match_canonical`). Canonical columns that are present are coerced (ids → text, so 1001 and 1001.0
+    join; numbers → float64; flags → Int8 0/1 with <NA>; dates → datetime64[ns]; text stripped) and checked
+    against :data:`RULES`; other columns pass through untouched. Type problems are found by the ``coerce_*``
+    helpers, range / uniqueness / snapshot / cross-column rules by a pandera schema run lazily, whose first failure
+    (in the file's column order) is reported. Messages name the column as it is called in the file (``tenure``,
+    not ``tenure_days``, when the user mapped it). String work is done once per distinct value, never per row in
+    Python. Messages show row numbers only for ids (``row 3 (id not shown)``) and comments: never a customer id or
+    what a customer wrote.
 
 Decisions worth knowing
     * Numbers: ``"1,234"`` and ``"1,234.5"`` (comma thousands separators in groups of three) are accepted;
       a decimal comma (``"1,5"``), currency signs and units are "not a number" — fix the export instead of guessing.
+      true/false (a Parquet or Excel boolean) in a number column is refused: a yes/no column is not a score.
     * Dates: ISO ``2024-03-05`` (time allowed), ``2024/03/05``, ``2024.03.05``, ``2024年3月5日``, ``20240305``,
       real Excel dates, and Excel serial numbers between 20000 and 80000 (1954–2119). Day-first or month-first
-      forms such as ``05/03/2024`` are ambiguous and rejected.
+      forms such as ``05/03/2024`` are ambiguous and rejected. A date more than a day after today is refused
+      ("date in the future"; a year typed 2099 made a 301-quarter trend), and with ``snapshot_date`` any date after
+      the snapshot.
+    * NPS: a column whose every score is between 1 and 7 (not one 0, 8, 9 or 10) in 30 or more answers is a 1–7
+      agreement scale mapped as NPS, and refused. A real 0–10 recommend question essentially always has some 8–10
+      answers (promoters and passives); below 30 answers the rule stays silent.
     * Nested Parquet values (lists, structs, maps) in a canonical column are an error; in other columns they pass.
     * transactions.amount may be negative (refunds); customers.churn_date set while churned is 0 is an error;
       churned 1 with an empty churn_date is allowed (date unknown). A header-only file is an error (no data rows).
@@ -44,6 +71,7 @@ import datetime as dt
 import difflib
 import io as _io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +85,9 @@ from loyaltylab.errors import MAX_EXAMPLES, DataError, spreadsheet_row
 from loyaltylab.paths import TABLES, display_path
 
 __all__ = [
-    "MISSING_TOKENS", "REQUIRED", "RULES", "DataError", "add_arguments", "apply_filters", "coerce_date", "coerce_flag",
-    "coerce_numeric", "map_columns", "parse_map", "parse_snapshot", "range_rule", "read_raw", "read_table",
-    "require_columns", "run", "summarize", "validate_frame",
+    "ID_COLUMNS", "MISSING_TOKENS", "REQUIRED", "RULES", "TOTAL_WORDS", "DataError", "add_arguments", "apply_filters",
+    "check_nps_scale", "coerce_date", "coerce_flag", "coerce_numeric", "map_columns", "match_canonical", "parse_map",
+    "parse_snapshot", "range_rule", "read_raw", "read_table", "require_columns", "run", "summarize", "validate_frame",
 ]
 
 # Cells that mean "no value" (after stripping whitespace). Deliberately short: "None", "0" or "?" are data.
@@ -73,7 +101,10 @@ DELIMITERS = (",", ";", "\t")
 SAMPLE_BYTES = 1 << 16
 ENCODING_LABELS = {
     "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gbk": "GBK", "gb18030": "GB18030", "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 LE (no BOM)", "utf-16-be": "UTF-16 BE (no BOM)", "cp1252": "Windows-1252",
 }
+# Columns read as text exactly as in the file (00039 stays 00039), matched ignoring case and width.
+ID_COLUMNS = ("customer_id", "response_id")
 DELIMITER_LABELS = {",": "comma ','", ";": "semicolon ';'", "\t": "tab", "|": "pipe '|'"}
 
 # Flag words (compared after strip + casefold).
@@ -140,15 +171,18 @@ IMPORTANCE_LABEL = "importance_*"
 # Reading
 # --------------------------------------------------------------------------------------------------------------------
 def read_raw(
-    path, *, encoding: str | None = None, sep: str | None = None, sheet: str | int | None = None
+    path, *, encoding: str | None = None, sep: str | None = None, sheet: str | int | None = None,
+    id_columns: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV/TSV/TXT, Excel or Parquet file into a frame whose index is the file row minus 2.
 
     Row ``i`` of the frame is spreadsheet row ``i + 2`` (the header is row 1). Blank rows are dropped without
     renumbering, so the index has gaps where they were (and starts above 0 when blank rows precede the header);
     without blank rows it is a plain RangeIndex from 0. ``encoding`` and ``sep`` override detection for text files;
-    ``sheet`` picks an Excel sheet (name or 0-based position). What was detected is kept in
-    ``df.attrs["loyaltylab"]`` (source, format, encoding, sep, sheet). Any problem reading the file is a DataError.
+    ``sheet`` picks an Excel sheet (name or 0-based position; needed when several sheets hold data).
+    ``id_columns`` (default :data:`ID_COLUMNS`, matched ignoring case and width) are read as text exactly as in the
+    file. What was detected is kept in ``df.attrs["loyaltylab"]`` (source, format, encoding, sep, sheet). Any
+    problem reading the file is a DataError.
     """
     p = Path(path).expanduser()
     source = display_path(p)
@@ -168,22 +202,36 @@ def read_raw(
     if size == 0:
         raise DataError(source, None, "file is empty")
 
+    ids = _id_keys(ID_COLUMNS if id_columns is None else id_columns)
     info: dict = {"source": source, "path": str(p)}
     try:
         if suffix in TEXT_EXTENSIONS:
-            df, header, used_encoding, used_sep = _read_text(p, source, encoding, sep)
+            df, names, blank, used_encoding, used_sep = _read_text(p, source, encoding, sep, ids)
             info.update(format="csv", encoding=used_encoding, sep=used_sep)
+            df = _finish(df, names, blank, source, ids)
         elif suffix in EXCEL_EXTENSIONS:
-            df, header, sheet_name = _read_excel(p, source, sheet)
+            df, names, blank, sheet_name, (error_cells, bool_cells) = _read_excel(p, source, sheet, ids)
             info.update(format="excel", sheet=sheet_name)
+            df = _finish(df, names, blank, source, ids, error_cells=error_cells, excel=True)
+            # TRUE/FALSE cells that pandas turned into 1/0 among numbers: kept (first few, and how many) so that
+            # validate_frame can refuse them in number columns. An all-TRUE/FALSE column is a bool column already.
+            mixed = {names[pos]: cells for pos, cells in bool_cells.items() if pos < len(names)
+                     and names[pos] in df.columns and ptypes.is_numeric_dtype(df[names[pos]])
+                     and not ptypes.is_bool_dtype(df[names[pos]])}
+            if mixed:
+                info["excel_booleans"] = {name: {"cells": cells[:MAX_EXAMPLES], "n": len(cells)}
+                                          for name, cells in mixed.items()}
         else:
-            df, header = _read_parquet(p, source), None
+            df = _read_parquet(p, source)
+            names, blank = _header_names(list(df.columns), source)
             info.update(format="parquet")
-        df = _finish(df, header, source)
+            df = _finish(df, names, blank, source, ids)
     except DataError:
         raise
     except Exception as exc:  # a safety net: whatever a reader raises for a damaged file, the user gets one line
         raise DataError(source, None, f"cannot read the file ({_exception_line(exc)})") from None
+    info["id_columns"] = [c for c in df.columns if _key(c) in ids]
+    info["totals_checked"] = True
     df.attrs["loyaltylab"] = info
     return df
 
@@ -197,9 +245,46 @@ def _exception_line(exc: BaseException, limit: int = 200) -> str:
 
 # Blank lines before the header: they are skipped, but counted, so row numbers stay the file's.
 _LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\r|\n))*")
+_EXTRA_FIELD = "\x00extra_field_{}"  # names for data fields beyond the header (never a real header name)
 
 
-def _read_text(p: Path, source: str, encoding: str | None, sep: str | None):
+@dataclass
+class _TextLayout:
+    skip: int  # blank lines above the header
+    sep: str
+    header: list[str]
+    max_width: int  # the most fields in a data row of the sample
+
+
+def _text_layout(raw: bytes, complete: bool, enc: str, strict: bool, sep: str | None, suffix: str,
+                 source: str) -> _TextLayout:
+    try:
+        text = codecs.getincrementaldecoder(enc)(errors="strict" if strict else "replace").decode(raw, complete)
+    except UnicodeDecodeError as exc:
+        raise DataError(source, None, f"cannot decode the file as {enc} ({exc.reason} at byte {exc.start})") from None
+    except UnicodeError as exc:  # e.g. "UTF-16 stream does not start with BOM"
+        raise DataError(source, None, f"cannot decode the file as {enc} ({exc})") from None
+    if not text.strip():
+        raise DataError(source, None, "file is empty")
+    leading = _LEADING_BLANK_LINES.match(text).group(0)
+    skip = len(re.findall(r"\r\n|\r|\n", leading))
+    text = text[len(leading):]
+    if sep is not None:
+        sep = _normalise_sep(sep, source)
+    else:
+        sep = _detect_sep(text, complete, default="\t" if suffix == ".tsv" else ",")
+    records = _sample_records(text, complete, sep, limit=SAMPLE_BYTES)  # every record of the sample
+    try:
+        header = next(csv.reader(_io.StringIO(text), delimiter=sep, skipinitialspace=True), None)
+    except csv.Error as exc:
+        raise DataError(source, None, f"cannot read the header row ({exc})") from None
+    if not header:
+        raise DataError(source, None, "file is empty")
+    max_width = max((len(r) for r in records[1:]), default=len(header))
+    return _TextLayout(skip, sep, header, max_width)
+
+
+def _read_text(p: Path, source: str, encoding: str | None, sep: str | None, ids: frozenset[str]):
     try:
         with open(p, "rb") as fh:
             raw = fh.read(SAMPLE_BYTES)
@@ -215,65 +300,148 @@ def _read_text(p: Path, source: str, encoding: str | None, sep: str | None):
     else:
         enc = _detect_encoding(raw, complete)
         if enc is None:
-            raise DataError(source, None, "cannot detect the text encoding (not UTF-8, GBK or GB18030); "
-                            "pass the encoding explicitly (--encoding)")
-    try:
-        text = codecs.getincrementaldecoder(enc)(errors="strict" if encoding else "replace").decode(raw, complete)
-    except UnicodeDecodeError as exc:
-        raise DataError(source, None, f"cannot decode the file as {enc} ({exc.reason} at byte {exc.start})") from None
-    except UnicodeError as exc:  # e.g. "UTF-16 stream does not start with BOM"
-        raise DataError(source, None, f"cannot decode the file as {enc} ({exc})") from None
-    if not text.strip():
-        raise DataError(source, None, "file is empty")
-    leading = _LEADING_BLANK_LINES.match(text).group(0)
-    skip = len(re.findall(r"\r\n|\r|\n", leading))
-    text = text[len(leading):]
-    if sep is not None:
-        sep = _normalise_sep(sep, source)
-    else:
-        sep = _detect_sep(text, complete, default="\t" if p.suffix.lower() == ".tsv" else ",")
-    header = _parse_header(text, sep)
-
-    fallbacks = {"utf-8": ["utf-8", "gbk", "gb18030"], "gbk": ["gbk", "gb18030"]}  # a sample can mislead
-    candidates = [enc] if encoding else fallbacks.get(enc, [enc])
-    for i, candidate in enumerate(candidates):
+            raise DataError(source, None, "cannot detect the text encoding (not UTF-8, UTF-16, GBK/GB18030 or "
+                            "Windows-1252); pass the encoding explicitly (--encoding)")
+    tried: list[str] = []
+    while True:
+        tried.append(enc)
+        layout = _text_layout(raw, complete, enc, bool(encoding), sep, p.suffix.lower(), source)
         try:
-            # Blank lines are kept (as empty rows, dropped later) so the index stays the file's row numbering.
-            df = pd.read_csv(
-                p, sep=sep, encoding=candidate, engine="c", na_values=[*MISSING_TOKENS, " "], keep_default_na=False,
-                skipinitialspace=True, low_memory=False, skip_blank_lines=False, skiprows=skip,
-            )
-            df.index = pd.RangeIndex(skip, skip + len(df))
-            return df, header, candidate, sep
+            df, names, blank = _parse_text(p, source, enc, layout, ids)
+            return df, names, blank, enc, layout.sep
         except UnicodeError as exc:
             if not isinstance(exc, UnicodeDecodeError):  # e.g. "UTF-16 stream does not start with BOM"
-                raise DataError(source, None, f"cannot decode the file as {candidate} ({exc})") from None
-            if i + 1 < len(candidates):
-                continue
-            tried = " or ".join(ENCODING_LABELS.get(c, c) for c in candidates)
-            raise DataError(source, None, f"cannot decode the file as {tried} ({exc.reason} at byte {exc.start}); "
-                            "pass the encoding explicitly (--encoding)") from None
-        except pd.errors.EmptyDataError:
-            raise DataError(source, None, "file is empty") from None
-        except pd.errors.ParserError as exc:
-            raise DataError(source, None, _parser_message(str(exc), sep)) from None
-        except OSError as exc:
-            raise DataError(source, None, f"cannot open the file ({exc.strerror or exc})") from None
-    raise AssertionError("unreachable")  # pragma: no cover
+                raise DataError(source, None, f"cannot decode the file as {enc} ({exc})") from None
+            # The sample misled detection (the first 64 KiB were plain ASCII): decide on the whole file.
+            better = None if encoding else _detect_encoding(p.read_bytes(), True)
+            if better is None or better in tried:
+                labels = " or ".join(ENCODING_LABELS.get(c, c) for c in tried)
+                raise DataError(source, None, f"cannot decode the file as {labels} ({exc.reason} at byte "
+                                f"{exc.start}); pass the encoding explicitly (--encoding)") from None
+            enc = better
+
+
+def _parse_text(p: Path, source: str, enc: str, layout: _TextLayout, ids: frozenset[str],
+                n_extra: int | None = None):
+    """pandas' C parser with the header names we computed; id columns as text; fields beyond the header (a
+    trailing delimiter) read into extra columns, which must be empty and are dropped."""
+    names, blank = _header_names(layout.header, source)
+    if n_extra is None:
+        n_extra = max(0, layout.max_width - len(names))
+    extra = [_EXTRA_FIELD.format(i) for i in range(n_extra)]
+    dtype = {n: str for n in names if _key(n) in ids}
+    try:
+        # header=0 + names: pandas parses (and discards) the header row and uses our names; index_col=False: a
+        # trailing delimiter never turns the first column into the index; usecols (only with extra fields) lets
+        # rows differ in width. Blank lines are kept (as empty rows, dropped later) so the index stays the file's
+        # row numbering.
+        df = pd.read_csv(
+            p, sep=layout.sep, encoding=enc, engine="c", header=0, names=[*names, *extra], index_col=False,
+            usecols=[*names, *extra] if extra else None, dtype=dtype or None, na_values=[*MISSING_TOKENS, " "],
+            keep_default_na=False, skipinitialspace=True, low_memory=False, skip_blank_lines=False,
+            skiprows=layout.skip,
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(source, None, "file is empty") from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected \d+ fields in line \d+, saw (\d+)", str(exc))
+        if m and not extra and int(m.group(1)) > len(names):  # wider rows after the sample: read them as extra
+            return _parse_text(p, source, enc, layout, ids, n_extra=int(m.group(1)) - len(names))
+        raise DataError(source, None, _parser_message(str(exc), layout.sep, len(names))) from None
+    except OSError as exc:
+        raise DataError(source, None, f"cannot open the file ({exc.strerror or exc})") from None
+    df.index = pd.RangeIndex(layout.skip, layout.skip + len(df))
+    if extra:
+        filled = df[extra].notna().any(axis=1).to_numpy()
+        if filled.any():
+            rows = df.index[filled]
+            present = df[extra].notna().to_numpy()[filled]
+            last = len(extra) - np.argmax(present[:, ::-1], axis=1)  # the last extra field with a value (1-based)
+            shown = [_Shown(f"{len(names) + int(n)} fields") for n in last[:MAX_EXAMPLES]]
+            label = DELIMITER_LABELS.get(layout.sep, repr(layout.sep))
+            raise DataError(source, None, f"more fields than the header has names ({len(names)}); check the "
+                            f"delimiter ({label}) and that values containing it are quoted",
+                            [spreadsheet_row(i) for i in rows[:MAX_EXAMPLES]], shown, n_bad=int(filled.sum()))
+        df = df.drop(columns=extra)  # a trailing delimiter on every row: an empty last field, dropped
+    return df, names, blank
 
 
 def _detect_encoding(raw: bytes, complete: bool) -> str | None:
+    """BOMs; UTF-16 without a BOM (its NUL bytes); UTF-8; then GBK / GB18030 or Windows-1252, whichever reads as
+    plausible text (:func:`_looks_chinese`)."""
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    for enc in ("utf-8", "gbk", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(enc)().decode(raw, complete)
-            return enc
-        except UnicodeDecodeError:
-            continue
+    utf16 = _utf16_without_bom(raw)
+    if utf16:
+        return utf16
+    if _decodes(raw, "utf-8", complete):
+        return "utf-8"
+    gb = next((enc for enc in ("gbk", "gb18030") if _decodes(raw, enc, complete)), None)
+    western = "cp1252" if _decodes(raw, "cp1252", complete) else None
+    if gb and western:
+        return gb if _looks_chinese(raw) else western
+    return gb or western
+
+
+def _decodes(raw: bytes, enc: str, complete: bool) -> bool:
+    try:
+        codecs.getincrementaldecoder(enc)().decode(raw, complete)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 text of mostly ASCII characters (delimiters, digits, newlines) has a NUL in every other byte."""
+    arr = np.frombuffer(raw[: len(raw) - len(raw) % 2], dtype=np.uint8)
+    if arr.size < 4:
+        return None
+    even, odd = (arr[0::2] == 0).mean(), (arr[1::2] == 0).mean()
+    if odd > 0.3 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.3 and odd < 0.05:
+        return "utf-16-be"
     return None
+
+
+def _looks_chinese(raw: bytes) -> bool:
+    """GB-encoded Chinese or Windows-1252 European text? Both decode the same bytes without error.
+
+    Chinese characters are two bytes ≥ 0x80 (GB18030 also has four-byte ones: high, digit, high, digit), so high
+    bytes come in runs of even length (服务很好: one run of 8), and most pairs start with a byte of the GB2312
+    symbols (0xA1–0xA9) or the 3,755 common characters (0xB0–0xD7). Accented Latin letters are one byte each
+    between ASCII letters (café, Müller: runs of 1); the few pairs (Grüße, Déçu) are lower-case letters
+    (0xDF–0xFF). Chinese when: most high bytes are paired, at most one run in five is odd, and at least half the
+    pairs start like common Chinese. Vectorised over the sample; no Python loop per byte.
+    """
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    high = arr >= 0x80
+    n_high = int(high.sum())
+    if n_high == 0:
+        return False
+    digit = (arr >= 0x30) & (arr <= 0x39)
+    four = np.zeros(arr.size, dtype=bool)  # GB18030 four-byte characters (emoji, rare characters)
+    if arr.size >= 4:
+        start = np.flatnonzero(high[:-3] & digit[1:-2] & high[2:-1] & digit[3:])
+        four[start] = four[start + 2] = True
+    high &= ~four
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], high.astype(np.int8), [0]))))
+    starts, lengths = edges[0::2], edges[1::2] - edges[0::2]
+    even = (lengths % 2 == 0)
+    paired = int(lengths[even].sum()) + int(four.sum())
+    odd_runs = int((~even).sum())
+    runs = lengths.size + int(four.sum()) // 2
+    if paired < 0.5 * n_high or odd_runs > 0.2 * max(runs, 1):
+        return False
+    if not even.any():
+        return True  # only four-byte characters
+    positions = np.flatnonzero(high)
+    offset = positions - np.repeat(starts, lengths)
+    leads = arr[positions[np.repeat(even, lengths) & (offset % 2 == 0)]]
+    common = ((leads >= 0xB0) & (leads <= 0xD7)) | ((leads >= 0xA1) & (leads <= 0xA9))
+    return bool(common.mean() >= 0.5)
 
 
 def _normalise_sep(sep: str, source: str) -> str:
@@ -288,18 +456,20 @@ def _sample_records(text: str, complete: bool, sep: str, limit: int = 50) -> lis
     records = []
     try:
         for record in csv.reader(_io.StringIO(text), delimiter=sep, skipinitialspace=True):
-            records.append(record)
+            if record:
+                records.append(record)
             if len(records) > limit:
                 break
     except csv.Error:
         pass
     if not complete and len(records) > 1 and len(records) <= limit:
         records = records[:-1]  # the sample may end inside the last record
-    return [r for r in records if r]
+    return records
 
 
 def _detect_sep(text: str, complete: bool, default: str) -> str:
-    """The delimiter giving the header the most fields, provided most data rows agree with the header."""
+    """The delimiter giving the header the most fields, provided most data rows agree with the header (a row with
+    one more, empty, field — a trailing delimiter — agrees)."""
     best, best_score = default, (0.0, 1)
     for sep in DELIMITERS:
         records = _sample_records(text, complete, sep)
@@ -309,27 +479,20 @@ def _detect_sep(text: str, complete: bool, default: str) -> str:
         if width < 2:
             continue
         body = records[1:]
-        consistency = sum(len(r) == width for r in body) / len(body) if body else 1.0
+        agree = sum(len(r) == width or (len(r) == width + 1 and not r[-1].strip()) for r in body)
+        consistency = agree / len(body) if body else 1.0
         score = (round(consistency, 2), width)
         if score > best_score:
             best, best_score = sep, score
     return best
 
 
-def _parse_header(text: str, sep: str) -> list[str] | None:
-    try:
-        first = next(csv.reader(_io.StringIO(text), delimiter=sep, skipinitialspace=True), None)
-    except csv.Error:
-        return None
-    return first
-
-
-def _parser_message(message: str, sep: str) -> str:
+def _parser_message(message: str, sep: str, header_width: int | None = None) -> str:
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     label = DELIMITER_LABELS.get(sep, repr(sep))
     if m:
         expected, line, saw = m.groups()
-        return (f"row {line} has {saw} fields but the header has {expected} "
+        return (f"row {line} has {saw} fields but the header has {header_width or expected} "
                 f"(check the delimiter, {label}, and quotes)")
     m = re.search(r"EOF inside string starting at row (\d+)", message)
     if m:  # the tokenizer counts rows from 0, the header included
@@ -339,7 +502,7 @@ def _parser_message(message: str, sep: str) -> str:
     return f"cannot parse the file as delimited text with delimiter {label} ({first})"
 
 
-def _read_excel(p: Path, source: str, sheet):
+def _read_excel(p: Path, source: str, sheet, ids: frozenset[str]):
     try:
         book = pd.ExcelFile(p, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for a damaged or disguised file
@@ -347,13 +510,15 @@ def _read_excel(p: Path, source: str, sheet):
     with book:
         names = book.sheet_names
         if sheet is None:
-            sheet_name = names[0]
+            sheet_name = _only_sheet_with_data(book, names, source)
         elif isinstance(sheet, int) and not isinstance(sheet, bool):
             if not 0 <= sheet < len(names):
                 raise DataError(source, None, f"no sheet number {sheet} (sheets: {', '.join(names)})")
             sheet_name = names[sheet]
         elif str(sheet) in names:
             sheet_name = str(sheet)
+        elif str(sheet).strip().isdigit() and int(str(sheet)) < len(names):  # --sheet 1 from the command line
+            sheet_name = names[int(str(sheet))]
         else:
             raise DataError(source, None, f"no sheet named {sheet!r} (sheets: {', '.join(names)})")
         try:
@@ -370,13 +535,89 @@ def _read_excel(p: Path, source: str, sheet):
                     break
             if skip is None:
                 raise DataError(source, None, f"sheet {sheet_name!r} is empty")
-            df = book.parse(sheet_name, skiprows=skip, na_values=[*MISSING_TOKENS, " "], keep_default_na=False)
+            # id columns as stored: text cells stay text (00039), numbers stay numbers (no text → number guessing)
+            as_stored = {i: object for i, h in enumerate(header) if _key(h) in ids}
+            df = book.parse(sheet_name, skiprows=skip, na_values=[*MISSING_TOKENS, " "], keep_default_na=False,
+                            dtype=as_stored or None)
+            typed_cells = _excel_typed_cells(book, sheet_name)
         except DataError:
             raise
         except Exception as exc:
             raise DataError(source, None, f"cannot read sheet {sheet_name!r} ({_exception_line(exc)})") from None
     df.index = pd.RangeIndex(skip, skip + len(df))
-    return df, header, sheet_name
+    width = df.shape[1]
+    header = (header + [""] * width)[:width] if len(header) <= width else [str(c) for c in df.columns]
+    names, blank = _header_names(header, source)
+    return df, names, blank, sheet_name, typed_cells
+
+
+def _sheet_has_values(book: pd.ExcelFile, name: str) -> bool:
+    """Whether a sheet holds at least one value: a look at the sheet's XML (no cells are parsed)."""
+    try:
+        ws = book.book[name]
+        if not hasattr(ws, "_worksheet_path"):
+            return False  # a chart sheet
+        if getattr(ws, "sheet_state", "visible") != "visible":
+            return False  # hidden sheets (lookup tables) are not what a user means to read
+        with ws.parent._archive.open(ws._worksheet_path) as fh:
+            while chunk := fh.read(1 << 20):
+                if _EXCEL_VALUE.search(chunk):
+                    return True
+        return False
+    except Exception:  # noqa: BLE001 - an unexpected workbook layout: count the sheet as holding data
+        return True
+
+
+_EXCEL_VALUE = re.compile(rb"<(?:\w+:)?(?:v|t)>[^<]")
+_EXCEL_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*?\bt=[\"']e[\"'][^>]*>")
+_EXCEL_BOOL_CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*?\bt=[\"']b[\"'][^>]*>")
+_EXCEL_CELL_REF = re.compile(rb"\br=[\"']([A-Z]+)(\d+)[\"']")
+_EXCEL_CELL_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)<")
+_EXCEL_CELL_END = re.compile(rb"</(?:\w+:)?c>")
+
+
+def _only_sheet_with_data(book: pd.ExcelFile, names: list[str], source: str) -> str:
+    if len(names) == 1:
+        return names[0]
+    with_data = [n for n in names if _sheet_has_values(book, n)]
+    if len(with_data) > 1:
+        listed = ", ".join(repr(n) for n in with_data)
+        raise DataError(source, None, f"the workbook has {len(with_data)} sheets with data ({listed}); pass the "
+                        f"sheet to read (sheet=…, --sheet NAME)")
+    return with_data[0] if with_data else names[0]
+
+
+def _excel_typed_cells(book: pd.ExcelFile, name: str) -> tuple[dict, dict]:
+    """Cells pandas reads as something else: errors (#DIV/0!, #N/A, #VALUE!, …) become missing, TRUE/FALSE among
+    numbers become 1/0. Found in the sheet's XML (cells typed ``t="e"`` / ``t="b"``), as
+    {0-based column: [(sheet row, text), …]} for errors and for booleans."""
+    try:
+        ws = book.book[name]
+        with ws.parent._archive.open(ws._worksheet_path) as fh:
+            xml = fh.read()
+    except Exception:  # noqa: BLE001 - not an openpyxl read-only sheet: nothing to add
+        return {}, {}
+    errors = _excel_cells_of_type(xml, b"e") if b'"e"' in xml or b"'e'" in xml else {}
+    booleans = _excel_cells_of_type(xml, b"b") if b'"b"' in xml or b"'b'" in xml else {}
+    for cells in booleans.values():
+        cells[:] = [(row, "TRUE" if text.strip() == "1" else "FALSE") for row, text in cells]
+    return errors, booleans
+
+
+def _excel_cells_of_type(xml: bytes, kind: bytes) -> dict[int, list[tuple[int, str]]]:
+    pattern = _EXCEL_ERROR_CELL if kind == b"e" else _EXCEL_BOOL_CELL
+    found: dict[int, list[tuple[int, str]]] = {}
+    for m in pattern.finditer(xml):  # one step per such cell, not per row
+        ref = _EXCEL_CELL_REF.search(m.group(0))
+        if not ref:
+            continue
+        close = _EXCEL_CELL_END.search(xml, m.end())
+        value = None if m.group(0).endswith(b"/>") else _EXCEL_CELL_VALUE.search(
+            xml, m.end(), close.start() if close else len(xml))
+        text = value.group(1).decode("utf-8", "replace") if value else ("#ERROR" if kind == b"e" else "")
+        col = _column_index(ref.group(1).decode())
+        found.setdefault(col, []).append((int(ref.group(2)), text))
+    return found
 
 
 def _read_parquet(p: Path, source: str) -> pd.DataFrame:
@@ -400,47 +641,204 @@ def _column_letter(i: int) -> str:
     return letters
 
 
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 def _clean_name(name) -> str:
-    return str(name).replace("\ufeff", "").strip()
+    """A header name as a person reads it: Unicode NFKC (full-width ｎｐｓ → nps), invisible characters removed
+    (BOM, zero-width space, direction marks, soft hyphen, control characters), runs of whitespace (also no-break
+    and ideographic spaces) made one space, and the ends stripped."""
+    text = unicodedata.normalize("NFKC", str(name))
+    if not text.isascii() or not text.isprintable():
+        text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    return " ".join(text.split())
 
 
-def _finish(df: pd.DataFrame, header: list[str] | None, source: str) -> pd.DataFrame:
-    """Strip header names, refuse duplicates, drop empty unnamed columns, blank tokens → missing, drop blank rows
-    (keeping the index: row ``i`` stays file row ``i + 2``)."""
-    raw = [_clean_name(h) for h in header] if header is not None and len(header) == df.shape[1] else None
-    names = raw if raw is not None else [_clean_name(c) for c in df.columns]
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cs", "Co", "Cn"})
+
+
+def _key(name) -> str:
+    """The name compared when matching header names to canonical / id names: cleaned and case-folded."""
+    return _clean_name(name).casefold()
+
+
+def _id_keys(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(_key(n) for n in names)
+
+
+def _header_names(header: Sequence, source: str) -> tuple[list[str], set[str]]:
+    """Cleaned header names (:func:`_clean_name`); a blank name becomes ``column_C`` (its spreadsheet letter).
+    Two columns with the same cleaned name are a DataError. Returns the names and the set of generated ones."""
+    cleaned = [_clean_name(h) for h in header]
     seen: dict[str, list[int]] = {}
-    for i, name in enumerate(names):
+    for i, name in enumerate(cleaned):
         if name:
             seen.setdefault(name, []).append(i)
     for name, where in seen.items():
         if len(where) > 1:
             cols = " and ".join(_column_letter(i) for i in where)
             raise DataError(source, name, f"duplicated column name (columns {cols}); rename or remove one")
-    pandas_names = [_clean_name(c) for c in df.columns]
-    final = [name if name else (pandas_names[i] or f"Unnamed: {i}") for i, name in enumerate(names)]
-    if len(set(final)) != len(final):  # a blank header got the same name as a real one
-        final = [name if final.count(name) == 1 or names[i] else f"unnamed_{_column_letter(i)}"
-                 for i, name in enumerate(final)]
-    df.columns = final
-    blank_named = [final[i] for i, name in enumerate(names) if not name]
-    empty = [c for c in blank_named if df[c].isna().all()]
+    names, blank = [], set()
+    for i, name in enumerate(cleaned):
+        if not name:
+            name = f"column_{_column_letter(i)}"
+            while name in seen:
+                name += "_"
+            seen[name] = [i]
+            blank.add(name)
+        names.append(name)
+    return names, blank
+
+
+def _finish(df: pd.DataFrame, names: list[str], blank: set[str], source: str, ids: frozenset[str], *,
+            error_cells: Mapping[int, list] | None = None, excel: bool = False) -> pd.DataFrame:
+    """Name the columns, drop empty columns without a header, blank tokens → missing, refuse Excel error cells in
+    number and id columns, ids → text, drop blank rows (keeping the index: row ``i`` stays file row ``i + 2``),
+    refuse totals rows."""
+    df.columns = names
+    if error_cells:
+        _refuse_excel_errors(df, error_cells, source, ids)
+    empty = [c for c in names if c in blank and df[c].isna().all()]
     if empty:
         df = df.drop(columns=empty)  # trailing delimiters / empty spreadsheet columns
     if df.shape[1] == 0:
         raise DataError(source, None, "file is empty")
+    nested = set()
     for col in df.select_dtypes(include="object").columns:
         if _nested_mask(df[col]) is not None:
+            nested.add(col)
             continue  # lists / structs (Parquet): left as they are; validate_frame refuses them in canonical columns
-        blank = _blank(df[col])
-        if (blank & df[col].notna()).any():
-            df[col] = df[col].mask(blank)
+        blank_cells = _blank(df[col])
+        if (blank_cells & df[col].notna()).any():
+            df[col] = df[col].mask(blank_cells)
+    for col in df.columns:
+        if _key(col) in ids and col not in nested and not ptypes.is_string_dtype(df[col]):
+            df[col] = _raw_ids(df[col], col, source, excel=excel)
     empty_rows = df.isna().all(axis=1).to_numpy()
     if empty_rows.any():
         df = df.loc[~empty_rows]  # blank lines / rows: dropped, but the others keep their row numbers
     if len(df) == 0:
         raise DataError(source, None, "no data rows (the file has only a header)")
+    _refuse_totals_rows(df, [c for c in df.columns if _key(c) in ids and c not in nested], source, nested=nested)
     return df
+
+
+def _refuse_excel_errors(df: pd.DataFrame, error_cells: Mapping[int, list], source: str, ids: frozenset[str]):
+    """pandas reads #DIV/0!, #N/A, #VALUE! … as missing. In a number, date or id column that hides a broken
+    formula, so it is refused; in a text column the cell stays missing."""
+    for pos in sorted(error_cells):
+        if pos >= df.shape[1]:
+            continue
+        col = df.columns[pos]
+        s = df[col]
+        cells = [(r, v) for r, v in error_cells[pos] if (r - 2) in df.index]
+        if not cells:
+            continue
+        typed = ptypes.is_numeric_dtype(s) or ptypes.is_datetime64_any_dtype(s) or ptypes.is_bool_dtype(s)
+        if typed or s.isna().all() or _key(col) in ids:
+            rows = sorted(r for r, _ in cells)
+            values = dict(cells)
+            raise DataError(source, col, "Excel error value (a formula that failed) in a number column; fix the "
+                            "formula or clear the cell", rows[:MAX_EXAMPLES],
+                            [_Shown(values[r]) for r in rows[:MAX_EXAMPLES]], n_bad=len(rows))
+
+
+def _raw_ids(s: pd.Series, label: str, source, *, excel: bool = False) -> pd.Series:
+    """An id column read from Excel or Parquet as text: whole numbers without ".0". A number with more than 15
+    significant digits in Excel (or beyond 2**53 as a float) has already lost digits: refused."""
+    limit = 1e15 if excel else 2.0 ** 53
+    lossy = None
+    if ptypes.is_numeric_dtype(s) and not ptypes.is_bool_dtype(s):
+        if excel or not ptypes.is_integer_dtype(s):
+            lossy = np.abs(s.to_numpy(dtype="float64", na_value=np.nan)) >= limit
+    elif s.dtype == object and ptypes.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        codes, uniques = _factorize(s)  # numbers among text ids (Excel): checked once per distinct value
+        kinds = (float, np.floating, int, np.integer) if excel else (float, np.floating)
+        big = np.fromiter((isinstance(v, kinds) and not isinstance(v, bool) for v in uniques), dtype=bool,
+                          count=len(uniques))
+        if big.any():
+            big &= np.abs(pd.to_numeric(uniques.where(big), errors="coerce").to_numpy(dtype="float64")) >= limit
+            lossy = _expand(big, codes, False).astype(bool)
+    if lossy is not None and lossy.any():
+        where = "Excel keeps 15 digits" if excel else "a floating-point column keeps 15–16 digits"
+        n_bad = int(lossy.sum())
+        raise DataError(source, label, f"ids stored as numbers with too many digits ({where}, so digits are lost); "
+                        "store the id column as text", [spreadsheet_row(i) for i in s.index[lossy][:MAX_EXAMPLES]],
+                        [HIDDEN_ID] * min(n_bad, MAX_EXAMPLES), n_bad=n_bad)
+    return _to_id(s)
+
+
+TOTAL_WORDS = frozenset({
+    "total", "totals", "grand total", "subtotal", "sub-total", "sum", "sums", "summe", "gesamt", "totaal",
+    "合计", "总计", "小计", "总和", "合計", "總計", "小計",
+})
+"""Labels of a summary row (compared cleaned, case-folded, without a trailing colon)."""
+
+
+_TOTAL_SPELLINGS = frozenset(
+    v for w in TOTAL_WORDS for base in {w, w.upper(), w.title(), w.capitalize()} for v in (base, base + ":", base + "：")
+)
+TOTAL_EDGE_ROWS = 5  # the first and last rows are also compared ignoring width, case and spacing
+
+
+def _is_total_word(value) -> bool:
+    return isinstance(value, str) and _key(value).rstrip(":：").strip() in TOTAL_WORDS
+
+
+def _total_word_mask(s: pd.Series) -> np.ndarray | None:
+    """Rows whose cell is a totals label: common spellings anywhere (one hash lookup per row), any spelling in the
+    first and last rows, where a summary row sits."""
+    if not _is_textlike(s) or len(s) == 0:
+        return None
+    hit = s.isin(_TOTAL_SPELLINGS).to_numpy().copy()
+    n = len(s)
+    edge = np.unique(np.r_[0:min(n, TOTAL_EDGE_ROWS), max(n - TOTAL_EDGE_ROWS, 0):n])
+    values = s.to_numpy()
+    hit[edge] |= np.array([_is_total_word(values[i]) for i in edge], dtype=bool)
+    return hit if hit.any() else None
+
+
+def _refuse_totals_rows(df: pd.DataFrame, id_cols: list[str], source: str, labels: Mapping[str, str] | None = None,
+                       nested: set | frozenset = frozenset()):
+    """A summary row pasted under the data (Total / 合计 / Sum …) would count as one more customer or transaction
+    and double every total. Refused, naming the row: an id (or the first column) reading Total, or a row whose ids
+    are empty and whose numbers are each the sum of the other rows."""
+    labels = labels or {}
+    first = df.columns[0]
+    for col in dict.fromkeys([*id_cols, first]):
+        if col in nested:
+            continue
+        mask = _total_word_mask(df[col])
+        if mask is not None:
+            raise _error(source, labels.get(col, col), "a totals row (Total, 合计, Sum …), not data; delete it from "
+                         "the file", df[col], mask)
+    if not id_cols or len(df) < 3:
+        return
+    no_id = np.logical_and.reduce([df[c].isna().to_numpy() for c in id_cols])
+    if not no_id.any() or no_id.all():
+        return
+    numeric = [c for c in df.columns if ptypes.is_numeric_dtype(df[c]) and not ptypes.is_bool_dtype(df[c])
+               and c not in id_cols]
+    if not numeric:
+        return
+    totals = df[numeric].sum(axis=0, skipna=True).to_numpy(dtype="float64")
+    candidates = df.loc[no_id, numeric].to_numpy(dtype="float64", na_value=np.nan)  # only the rows without an id
+    present = ~np.isnan(candidates)
+    # the row equals the sum of the others ⇔ 2·value = column total
+    equal = np.isclose(2 * candidates, totals, rtol=1e-6, atol=0.011) & present
+    nonzero = present & (candidates != 0)
+    is_total = (equal | ~present).all(axis=1) & nonzero.any(axis=1)
+    if is_total.any():
+        mask = np.zeros(len(df), dtype=bool)
+        mask[np.flatnonzero(no_id)[is_total]] = True
+        col = id_cols[0]
+        summed = [c for c, hit in zip(numeric, equal[is_total].any(axis=0)) if hit]
+        raise _error(source, labels.get(col, col), f"a totals row (no id; {', '.join(map(str, summed[:3]))} "
+                     "equal the sum of the other rows), not data; delete it from the file", df[col], mask)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -468,12 +866,13 @@ def _nested_mask(s: pd.Series) -> np.ndarray | None:
     return mask if mask.any() else None
 
 
-def _check_scalar(s: pd.Series, label: str, source) -> None:
+def _check_scalar(s: pd.Series, label: str, source, hidden=None) -> None:
     mask = _nested_mask(s)
     if mask is None:
         return
     where = s.index[mask][:MAX_EXAMPLES]
-    values = [v.tolist() if isinstance(v, np.ndarray) else v for v in s.to_numpy()[mask][:MAX_EXAMPLES]]
+    values = [hidden if hidden is not None else v.tolist() if isinstance(v, np.ndarray) else v
+              for v in s.to_numpy()[mask][:MAX_EXAMPLES]]
     raise DataError(source, label, NESTED_RULE, [spreadsheet_row(i) for i in where], values, n_bad=int(mask.sum()))
 
 
@@ -745,8 +1144,9 @@ def coerce_date(df: pd.DataFrame, column: str, *, source=None, not_after=None) -
     """``df[column]`` as datetime64[ns] (NaT = missing).
 
     Accepts ISO dates (with or without time), 2024/03/05, 2024.03.05, 2024年3月5日, 20240305, Excel dates and
-    Excel serial numbers; anything else → DataError. ``not_after`` (the snapshot date) → "date after the snapshot"
-    for any date on a later day.
+    Excel serial numbers; anything else → DataError. A date more than a day after today is "date in the future"
+    (a year typed 2099, a day-month mix-up); ``not_after`` (the snapshot date) → "date after the snapshot" for any
+    date on a later day.
     """
     s = _get(df, column, source)
     out = _to_date(s, column, source)
@@ -755,6 +1155,7 @@ def coerce_date(df: pd.DataFrame, column: str, *, source=None, not_after=None) -
         late = out >= snapshot + pd.Timedelta(days=1)
         if late.any():
             raise _error(source, column, _snapshot_rule(snapshot), s, late)
+    _refuse_future(out, s, column, source, _future_limit())
     return out
 
 
@@ -790,8 +1191,13 @@ def _to_text(s: pd.Series) -> pd.Series:
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source=None) -> None:
     """Every name in ``columns`` must be a column of ``df``; otherwise a DataError suggesting a close match."""
+    mapped = df.attrs.get("loyaltylab", {}).get("mapped", {})
     for column in columns:
         if column not in df.columns:
+            renamed = [c for c, user in mapped.items() if _key(user) == _key(column) and c in df.columns]
+            if renamed:
+                raise DataError(source, column, f"the file's column '{mapped[renamed[0]]}' is read as the canonical "
+                                f"'{renamed[0]}'; name it '{renamed[0]}'")
             raise DataError(source, column, _missing_column_rule(column, df.columns))
 
 
@@ -820,6 +1226,9 @@ def _missing_column_rule(column: str, available: Sequence[str]) -> str:
     guess = _closest(column, available)
     hint = (f"; did you mean '{guess}'? (map it: columns={{'{guess}': '{column}'}} or --map {guess}={column})"
             if guess else "")
+    unnamed = [str(c) for c in available if re.fullmatch(r"column_[A-Z]+_*", str(c))]
+    if unnamed and not guess:
+        hint += (f"; column {unnamed[0][7:].rstrip('_')} has no header name (map it: --map {unnamed[0]}={column})")
     return f"required column is missing{hint}; available columns: {_name_list(list(available))}"
 
 
@@ -863,6 +1272,8 @@ def apply_filters(df: pd.DataFrame, filters: Mapping | None, *, source=None) -> 
         mask &= s.isin(_filter_values(s, value))
         applied.append(_describe_filter(column, value))
         if not mask.any():
+            if _key(column) in _id_keys((*ID_COLUMNS, *_HIDDEN_TEXT_COLUMNS)):
+                raise DataError(source, column, f"no rows match filter {' and '.join(applied)}")
             present = pd.unique(s.dropna())[:10000]
             sample = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in sorted(present, key=str)[:8])
             more = ", …" if len(present) > 8 else ""
@@ -908,7 +1319,9 @@ def map_columns(df: pd.DataFrame, table: str, columns: Mapping[str, str] | None,
         raise DataError(source, None, f"columns must map user column → canonical column, got {columns!r}")
     canonical = TABLE_COLUMNS[table]
     targets: dict[str, str] = {}
+    renames: dict[str, str] = {}
     for user, canon in columns.items():
+        user = _in_file(user, df.columns)
         if user not in df.columns:
             raise DataError(source, str(user), "column to map is not in the file"
                             + _did_you_mean(user, df.columns) + f"; available columns: {_name_list(list(df.columns))}")
@@ -917,12 +1330,53 @@ def map_columns(df: pd.DataFrame, table: str, columns: Mapping[str, str] | None,
                             + _did_you_mean(canon, canonical) + f"; {table} columns: {_name_list(canonical, 12)}")
         if canon in targets:
             raise DataError(source, canon, f"mapped from two columns, '{targets[canon]}' and '{user}'")
-        if canon in df.columns and canon not in columns and canon != user:
+        if canon in df.columns and canon not in renames and canon not in columns and canon != user:
             raise DataError(source, canon, f"already in the file; cannot also map '{user}' onto it")
         targets[canon] = user
-    out = df.rename(columns=dict(columns))
+        renames[user] = canon
+    out = df.rename(columns=renames)
     info = dict(df.attrs.get("loyaltylab", {}))
     info["mapped"] = {c: u for c, u in targets.items() if c != u}
+    out.attrs["loyaltylab"] = info
+    return out
+
+
+def _in_file(name, columns) -> object:
+    """A column name given by the user, as the file's (cleaned) header spells it: exact, else cleaned."""
+    if name in columns:
+        return name
+    cleaned = _clean_name(name)
+    return cleaned if cleaned in columns else name
+
+
+def match_canonical(df: pd.DataFrame, table: str, *, source=None) -> pd.DataFrame:
+    """Header names that are a canonical name of ``table`` up to case and width (``NPS``, ``ｎｐｓ``,
+    ``Customer_ID``) are renamed to it; the file's name is kept in ``attrs["loyaltylab"]["mapped"]`` so messages
+    name the column as the file does. Two columns matching one canonical name are a DataError."""
+    _check_table(table, source)
+    canonical = {_key(c): c for c in TABLE_COLUMNS[table]}
+    info = dict(df.attrs.get("loyaltylab", {}))
+    mapped = dict(info.get("mapped", {}))
+    claimed: dict[str, list] = {}
+    for col in df.columns:
+        canon = canonical.get(_key(col))
+        if canon is not None and col not in mapped:  # a column mapped explicitly keeps its mapping
+            claimed.setdefault(canon, []).append(col)
+    renames = {}
+    for canon, cols in claimed.items():
+        if len(cols) > 1 or (canon in mapped and cols != [canon]):
+            names = [mapped.get(canon)] if canon in mapped else []
+            names += [c for c in cols if c != canon or canon not in mapped]
+            raise DataError(source, canon, "matched by more than one column ("
+                            + ", ".join(f"'{c}'" for c in dict.fromkeys(names))
+                            + "); rename or remove one, or map one explicitly")
+        if cols[0] != canon:
+            renames[cols[0]] = canon
+            mapped[canon] = cols[0]
+    if not renames:
+        return df
+    out = df.rename(columns=renames)
+    info["mapped"] = mapped
     out.attrs["loyaltylab"] = info
     return out
 
@@ -937,13 +1391,19 @@ def read_table(path, table: str, *, columns: Mapping[str, str] | None = None, re
                sheet: str | int | None = None) -> pd.DataFrame:
     """:func:`read_raw` + :func:`map_columns` + :func:`require_columns` + :func:`validate_frame`.
 
-    ``required`` defaults to :data:`REQUIRED` for the table (pass ``()`` to require nothing).
+    ``required`` defaults to :data:`REQUIRED` for the table (pass ``()`` to require nothing). Columns named as a
+    canonical column up to case and width (``NPS``) are renamed to it (:func:`match_canonical`); id columns (and
+    the columns mapped onto them) are read as text exactly as in the file.
     """
     _check_table(table)
     snapshot = parse_snapshot(snapshot_date)
-    df = read_raw(path, encoding=encoding, sep=sep, sheet=sheet)
+    id_columns = [c for c, rule in RULES[table].items() if rule.kind in ("key", "id")]
+    if isinstance(columns, Mapping):
+        id_columns += [str(user) for user, canon in columns.items() if canon in id_columns]
+    df = read_raw(path, encoding=encoding, sep=sep, sheet=sheet, id_columns=id_columns)
     source = df.attrs["loyaltylab"]["source"]
     df = map_columns(df, table, columns, source=source)
+    df = match_canonical(df, table, source=source)
     require_columns(df, REQUIRED[table] if required is None else required, source=source)
     labels = df.attrs.get("loyaltylab", {}).get("mapped", {})
     return validate_frame(df, table, source=source, snapshot_date=snapshot, labels=labels)
@@ -962,20 +1422,30 @@ def validate_frame(df: pd.DataFrame, table: str, *, source=None, snapshot_date=N
     out = df.copy()
     present = [c for c in out.columns if c in rules]
     for col in present:
+        if isinstance(out[col], pd.DataFrame):
+            raise DataError(source, labels.get(col, col), "duplicated column name")
+        _check_scalar(out[col], labels.get(col, col), source, hidden=_hidden_value(table, col))
+    if not df.attrs.get("loyaltylab", {}).get("totals_checked") and len(df):
+        _refuse_totals_rows(df, [c for c in present if rules[c].kind in ("key", "id")], source, labels)
+    excel_booleans = df.attrs.get("loyaltylab", {}).get("excel_booleans", {})
+    future = _future_limit()
+    if snapshot is not None and snapshot <= future:
+        future = None  # the snapshot rule (checked with the other rules) is the stricter one
+    for col in present:
         rule, s, label = rules[col], out[col], labels.get(col, col)
-        if isinstance(s, pd.DataFrame):
-            raise DataError(source, label, "duplicated column name")
-        _check_scalar(s, label, source)
         try:
             if rule.kind in ("key", "id"):
-                out[col] = _to_id(s)
+                out[col] = _raw_ids(s, label, source)
             elif rule.kind == "text":
                 out[col] = _to_text(s)
             elif rule.kind == "date":
                 out[col] = _to_date(s, label, source)
+                if future is not None:
+                    _refuse_future(out[col], s, label, source, future)
             elif rule.kind == "flag":
                 out[col] = _to_flag(s, label, source)
             elif rule.kind == "number":
+                _refuse_booleans(s, label, source, excel_booleans.get(label))
                 values = _to_float(s, label, source)
                 _check_numbers(values, s, label, source, integer=rule.integer)
                 out[col] = values
@@ -984,7 +1454,78 @@ def validate_frame(df: pd.DataFrame, table: str, *, source=None, snapshot_date=N
         except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # a value type no rule foresaw
             raise DataError(source, label, f"unsupported values ({_exception_line(exc)})") from None
     _validate_schema(out, df, table, present, source, snapshot, labels)
+    if table == "survey" and "nps" in out.columns:
+        check_nps_scale(out["nps"], labels.get("nps", "nps"), source)
     return out
+
+
+LIKERT_AS_NPS_MIN_N = 30
+
+
+def check_nps_scale(nps: pd.Series, label: str, source=None) -> None:
+    """A 1–7 (or 1–5) agreement column mapped as the 0–10 NPS question passes every range check. With 30 or more
+    answers and not one 0, 8, 9 or 10 — the scores a real recommend question always has — it is refused (one line,
+    no rows: the whole column is the problem). :func:`read_table` runs it on the survey's ``nps``; a loader that
+    takes the score from another column can call it on that column."""
+    values = nps.to_numpy(dtype="float64", na_value=np.nan)
+    values = values[~np.isnan(values)]
+    if values.size >= LIKERT_AS_NPS_MIN_N and ((values >= 1) & (values <= 7)).all():
+        raise DataError(source, label, f"every one of the {values.size} scores is between 1 and 7 (no 0, 8, 9 or "
+                        "10): this looks like a 1–7 scale, not the 0–10 recommend question; map the 0–10 column "
+                        "onto nps")
+
+
+FUTURE_TOLERANCE_DAYS = 1
+
+
+def _today() -> pd.Timestamp:
+    return pd.Timestamp.today().normalize()
+
+
+def _future_limit() -> pd.Timestamp:
+    """The last day a date may fall on: tomorrow (time zones), whatever the snapshot."""
+    return _today() + pd.Timedelta(days=FUTURE_TOLERANCE_DAYS)
+
+
+def _refuse_future(dates: pd.Series, original: pd.Series, label: str, source, limit: pd.Timestamp) -> None:
+    late = (dates >= limit + pd.Timedelta(days=1)).to_numpy()
+    if late.any():
+        raise _error(source, label, f"date in the future (after {limit:%Y-%m-%d}); check the year and the date "
+                     "format", original, late)
+
+
+def _refuse_booleans(s: pd.Series, label: str, source, excel_cells=None) -> None:
+    """true/false in a number column (a Parquet or Excel boolean) is a yes/no column mapped onto a score."""
+    rule = "true/false values are not numbers (is a yes/no column mapped onto this one?)"
+    if excel_cells and not ptypes.is_bool_dtype(s):  # TRUE/FALSE cells among numbers, already 1/0 in the frame
+        cells = excel_cells["cells"]
+        raise DataError(source, label, rule, [r for r, _ in cells], [_Shown(v) for _, v in cells],
+                        n_bad=excel_cells["n"])
+    if ptypes.is_bool_dtype(s):
+        bad = s.notna().to_numpy()
+    elif s.dtype == object:
+        codes, uniques = _factorize(s)
+        is_bool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in uniques), dtype=bool, count=len(uniques))
+        if not is_bool.any():
+            return
+        bad = _expand(is_bool, codes, False).astype(bool)
+    else:
+        return
+    if bad.any():
+        raise _error(source, label, rule, s, bad)
+
+
+# Columns whose values never appear in a message: ids and free text name or describe a person.
+_HIDDEN_TEXT_COLUMNS = frozenset({"comment"})
+
+
+def _hidden_value(table: str, col: str):
+    rule = RULES[table].get(col)
+    if rule is not None and rule.kind in ("key", "id"):
+        return HIDDEN_ID
+    if col in _HIDDEN_TEXT_COLUMNS:
+        return HIDDEN_TEXT
+    return None
 
 
 def _wide_checks(df: pd.DataFrame, table: str):
@@ -1014,7 +1555,8 @@ def _wide_checks(df: pd.DataFrame, table: str):
 
 def _plain(x):
     """A value as a user would write it: 90 not 90.0, 2024-01-05 not 2024-01-05 00:00:00."""
-    if isinstance(x, pd.Timestamp):
+    if isinstance(x, dt.datetime):  # also pd.Timestamp
+        x = pd.Timestamp(x)
         return x.date() if x == x.normalize() else x
     if isinstance(x, (float, np.floating)) and float(x).is_integer():
         return int(x)
@@ -1074,9 +1616,11 @@ def _validate_schema(out: pd.DataFrame, original: pd.DataFrame, table: str, pres
         if check == "not_nullable":
             shown = out[first_col]
         examples = index[:MAX_EXAMPLES]
+        hidden = _hidden_value(table, first_col)
+        values = [_display(_plain(shown.loc[i])) for i in examples]
+        values = [v if v is EMPTY or hidden is None else hidden for v in values]
         raise DataError(source, labels.get(first_col, first_col), rule,
-                        rows=[spreadsheet_row(i) for i in examples],
-                        values=[_display(_plain(shown.loc[i])) for i in examples], n_bad=len(index))
+                        rows=[spreadsheet_row(i) for i in examples], values=values, n_bad=len(index))
     for _name, column, rule, bad, shown in wide:
         mask = bad(out)
         if mask.any():
@@ -1094,6 +1638,17 @@ class _Empty:
 
 
 EMPTY = _Empty()
+
+
+class _Shown(str):
+    """Text shown in a message as it is, without quotes: ``row 3 (id not shown)``, ``row 4 (5 fields)``."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+HIDDEN_ID = _Shown("id not shown")
+HIDDEN_TEXT = _Shown("text not shown")
 
 
 def _display(value):
@@ -1128,9 +1683,12 @@ def add_arguments(parser) -> None:
                         help="rename a column of the file onto a canonical one (repeatable)")
     parser.add_argument("--snapshot-date", default=None, metavar="YYYY-MM-DD",
                         help="the export date: later dates are errors")
-    parser.add_argument("--encoding", default=None, help="text encoding (default: detect UTF-8 / BOM / GBK)")
+    parser.add_argument("--encoding", default=None,
+                        help="text encoding, e.g. cp1252, gbk, utf-16 (default: detect UTF-8 / BOM / UTF-16 / GBK / "
+                             "Windows-1252)")
     parser.add_argument("--sep", default=None, help="delimiter: ',', ';', 'tab' (default: detect)")
-    parser.add_argument("--sheet", default=None, help="Excel sheet name (default: the first sheet)")
+    parser.add_argument("--sheet", default=None,
+                        help="Excel sheet name or 0-based number (needed when several sheets hold data)")
 
 
 def run(args) -> int:
