@@ -191,6 +191,8 @@ def load_survey(
     frame = pd.DataFrame(index=survey.index)
     if score_col:
         frame["nps"] = io.coerce_numeric(survey, score_col, source=source, min_value=0, max_value=10, integer=True)
+        if score_col != "nps":  # read_table checks the canonical nps column itself
+            io.check_nps_scale(frame["nps"], score_col, source)
     if "response_id" in survey:
         frame["response_id"] = survey["response_id"]
     if cluster_col:
