@@ -75,3 +75,9 @@ def test_quotes_and_tables_are_escaped():
     html = notebook.quotes_html(["<script>alert(1)</script>", "服务很好 & fast"])
     assert "<script>" not in html and "&lt;script&gt;" in html and "&amp;" in html
     assert "Key findings" in notebook.findings_markdown(["NPS is 20"])
+
+
+def test_an_interactive_run_writes_to_scratch_not_reports():
+    out = paths.resolve_output_dir(None, "01_nps")
+    assert out == paths.project_root() / "scratch" / "01_nps" and out.is_dir()
+    assert "reports" not in out.relative_to(paths.project_root()).parts

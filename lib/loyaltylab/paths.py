@@ -41,9 +41,15 @@ def resolve_input(path: str | os.PathLike | None, table: str) -> Path:
     return rooted if rooted.exists() else p
 
 
-def resolve_output_dir(path: str | os.PathLike) -> Path:
-    """Relative output folders are relative to the project root, so JupyterLab and the batch agree."""
-    p = Path(path).expanduser()
+SCRATCH = "scratch"
+"""Where an interactive run writes when its ``output_dir`` is None: never over the batch's reports/."""
+
+
+def resolve_output_dir(path: str | os.PathLike | None, name: str = "notebook") -> Path:
+    """The output folder of a notebook run: None (the notebooks' default in JupyterLab) → ``scratch/<name>`` at the
+    project root, so an interactive run leaves reports/ untouched; the batch always passes a folder. Relative
+    folders are relative to the project root, so JupyterLab and the batch agree."""
+    p = project_root() / SCRATCH / name if path is None or str(path) == "" else Path(path).expanduser()
     if not p.is_absolute():
         p = project_root() / p
     p.mkdir(parents=True, exist_ok=True)
