@@ -91,6 +91,8 @@ def dimension_scores(
 def _row_means(x: np.ndarray) -> np.ndarray:
     """Each row's mean over its answered (finite) entries; NaN when none (numpy: 10× pandas' mean(axis=1))."""
     answered = np.isfinite(x)
+    if answered.all():
+        return x.mean(axis=1)
     count = answered.sum(axis=1)
     total = np.where(answered, x, 0.0).sum(axis=1)
     return np.divide(total, count, out=np.full(len(x), np.nan), where=count > 0)
