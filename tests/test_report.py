@@ -180,7 +180,7 @@ JOB_PROBLEMS = [
      "column 'regoin': not found (fan-out of job 'a'); columns are: customer_id, region"),
     (_job(fan_out={"column": "region", "data": "data/missing.csv"}), "fan-out data file not found"),
     (_job(fan_out={"column": "region", "data": "data/ragged.csv"}),
-     "row 3 has 3 fields but the header has 2 (check the delimiter, comma ',', and quotes) (fan-out data of job 'a')"),
+     "more fields than the header"),
     (_job(notebook="data/customers.csv"), "not a readable notebook"),
 ]
 
@@ -372,12 +372,14 @@ def test_index_escapes_everything_from_jobs(tmp_path):
     assert "run" not in stable and "seconds" not in stable["jobs"][0]
 
 
+LATER_JOBS = ["02_service_quality", "03_loyalty_drivers", "04_churn_survival"]
+
+
 def test_committed_reports_yml(small_course_dir, monkeypatch):
     monkeypatch.setenv("LOYALTYLAB_DATA", str(small_course_dir))
     path = ROOT / "reports.yml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert [j["name"] for j in config["jobs"]] == ["00_data_overview", "01_nps", "01_nps_by_region",
-                                                   "04_churn_survival"]
+    assert [j["name"] for j in config["jobs"]] == ["00_data_overview", "01_nps", "01_nps_by_region", *LATER_JOBS]
     assert config["jobs"][2]["fan_out"] == {"column": "region"}  # the course customers file ($LOYALTYLAB_DATA)
     jobs = report.load_config(path)
     assert len(jobs) > 4 and all(j.notebook.exists() for j in jobs)
@@ -511,7 +513,7 @@ def test_committed_reports_yml_end_to_end_on_the_small_course_data(small_course_
     assert len(regions) >= 3
     parts = [f"01_nps_by_region/{report.slugify(r)}" for r in regions]
     jobs = {j["name"]: j for j in manifest["jobs"]}
-    assert list(jobs) == ["00_data_overview", "01_nps", *parts, "04_churn_survival"]
+    assert list(jobs) == ["00_data_overview", "01_nps", *parts, *LATER_JOBS]
     assert [(n, j["error"]) for n, j in jobs.items() if j["status"] != "ok"] == []
     assert manifest["summary"] == {"jobs": len(jobs), "ok": len(jobs), "failed": 0}
     assert [jobs[p]["parameters"]["filters"] for p in parts] == [{"region": r} for r in regions]
