@@ -372,7 +372,7 @@ def test_index_escapes_everything_from_jobs(tmp_path):
     assert "run" not in stable and "seconds" not in stable["jobs"][0]
 
 
-LATER_JOBS = ["02_service_quality", "03_loyalty_drivers", "04_churn_survival"]
+LATER_JOBS = ["02_service_quality", "03_loyalty_drivers", "04_churn_survival", "05_dual_proactivity_and_recovery"]
 
 
 def test_committed_reports_yml(small_course_dir, monkeypatch):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-ANALYSES: tuple[str, ...] = ("overview", "nps", "servqual", "drivers", "churn", "clv")
+ANALYSES: tuple[str, ...] = ("overview", "nps", "servqual", "drivers", "churn", "clv", "dual_proactivity")
 
 
 def get(name: str) -> ModuleType:
