@@ -155,7 +155,9 @@ def load_survey(
     keep=(),
     optional: bool = False,
 ) -> SurveyData:
-    """Read and validate the survey (None → the course data); add segment / filter columns from the customers table
+    """(Long on purpose: every survey analysis shares this one reading path and its options.)
+
+    Read and validate the survey (None → the course data); add segment / filter columns from the customers table
     when the survey lacks them (joined on ``customer_id``; ``customers_path`` None → a customers file beside the
     survey); apply ``filters``; drop rows without a score (counted in ``dropped_rows``); refuse fewer than
     ``min_cell`` responses.

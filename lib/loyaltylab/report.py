@@ -112,7 +112,8 @@ class JobResult:
 
 
 def load_config(path: str | os.PathLike, only: Sequence[str] | None = None, overrides: dict | None = None) -> list[Job]:
-    """Read and validate reports.yml; return its jobs (fan-out expanded, config order).
+    """Read and validate reports.yml; return its jobs (fan-out expanded, config order). Long because it checks the
+    file's structure in reading order, so each ConfigError can name where in the file it is.
 
     A malformed file (YAML, keys, names, value types) raises ConfigError. A job that is well-formed but cannot run
     (notebook missing or unreadable, a parameter the notebook does not have, fan-out data missing or without the

@@ -353,7 +353,11 @@ def _perceived_gap(z: np.ndarray) -> np.ndarray:
 
 
 def generate(n_customers: int = 20_000, seed: int = 42) -> CourseWorld:
-    """Generate the course world: ``n_customers`` customers and everything that follows from them."""
+    """Generate the course world: ``n_customers`` customers and everything that follows from them.
+
+    One long function on purpose: it is the causal model read top to bottom (customers, quality, incidents,
+    loyalty, survey, transactions), and the order of the random draws is part of the byte-identical output.
+    """
     n = int(n_customers)
     if n < 1:
         raise ValueError(f"n_customers must be at least 1, got {n_customers!r}")
@@ -557,7 +561,8 @@ def _nps_summary(w: np.ndarray, prom: np.ndarray, det: np.ndarray, mean: np.ndar
 
 @functools.lru_cache(maxsize=1)
 def population_truth() -> dict:
-    """Population values of the model that do not depend on seed or size (cached; ~1–2 s).
+    """Population values of the model that do not depend on seed or size (cached; ~1–2 s). Long because it
+    mirrors generate() step by step, in probabilities instead of draws.
 
     SERVQUAL item means are exact (normal CDFs over the segment × region mixture). NPS quantities are a Monte Carlo
     over TRUTH_DRAWS customers with a fixed seed, but each draw contributes its exact conditional probabilities

@@ -368,7 +368,9 @@ def logistic_importance(
     data: pd.DataFrame, outcome: str, drivers, controls=(), *, max_rows: int = 5000, seed: int = 0,
     max_exact: int = 10, n_permutations: int = 200,
 ) -> LogisticImportance:
-    """Shapley / dominance analysis of a 0/1 outcome (e.g. promoter vs not) on McFadden's pseudo-R²
+    """(Long: sampling, the exact/sampled split and the fit bookkeeping share one set of fitted subsets.)
+
+    Shapley / dominance analysis of a 0/1 outcome (e.g. promoter vs not) on McFadden's pseudo-R²
     1 − logL(model)/logL(intercept only), from statsmodels ``Logit`` fits of every subset of drivers.
 
     Logistic fits need the rows, and 2**p of them: on more than ``max_rows`` complete rows a simple random sample of
