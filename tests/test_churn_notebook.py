@@ -49,7 +49,8 @@ def test_notebook_is_committed_clean():
                      "categorical", "segment_col", "time_unit", "horizon", "revenue_col", "margin", "discount_rate",
                      "acquisition_cost_col", "cohort_retention_path", "penalizer", "min_cell", "interactive",
                      "output_dir", "filters", "signup_col", "churn_date_col", "snapshot_date", "confidence",
-                     "encoding", "sheet"}
+                     "encoding", "sheet", "write_action_list"}
+    assert re.search(r"^write_action_list = False", nb.cells[1].source, flags=re.M)      # opt-in (issue 8)
 
 
 def test_notebook_is_thin():
@@ -60,6 +61,8 @@ def test_notebook_is_thin():
                     r"\bdef\s"):
         assert not re.search(pattern, code), pattern
     assert "churn.write_action_list(result, out_dir)" in code and "churn.explorer(result)" in code
+    # a previous run's list is removed before anything is read (a failed rerun must not leave it behind)
+    assert code.index("churn.remove_action_list(out_dir)") < code.index("churn.analyze(params)")
 
 
 def test_course_data(small_course_dir, tmp_path):
@@ -67,8 +70,18 @@ def test_course_data(small_course_dir, tmp_path):
     pd.DataFrame({"year": range(8), "High End": [1000, 869, 743, 653, 593, 551, 517, 491],
                   "Regular": [1000, 631, 468, 382, 326, 289, 262, 241]}).to_csv(cohort, index=False)
     res, out = run(tmp_path, customers_path=str(small_course_dir / "customers.csv"),
-                   cohort_retention_path=str(cohort))
+                   cohort_retention_path=str(cohort), write_action_list=True)
     assert set(res) >= REQUIRED_KEYS | set(results.DOCUMENT_KEYS)
+    # issue 10's new keys beside the old ones
+    ph = res["cox"]["ph_test"]
+    assert set(ph["global"]) == {"chisq", "df", "p_value"} and ph["global"]["p_value"] == ph["global_p"]
+    assert set(ph["terms"]) == {"provider_proactive", "customer_proactive", "provider_proactive:customer_proactive",
+                                "segment", "channel"} and ph["terms"]["segment"]["df"] == 2
+    assert set(res["cox"]["model_tests"]) == {"likelihood_ratio", "wald", "score"}
+    assert 0 < res["cox"]["concordance_se"] < 0.05 and res["cox"]["term_tests"]["channel"]["df"] == 3
+    assert set(res["logrank"]) >= {"statistic", "df", "p_value", "groups"} and len(res["logrank"]["groups"]) == 3
+    assert res["km"]["ci_type"] == "log-log" and res["rmst"]["groups"][0]["value"] == "All customers"
+    assert res["early_warning"]["action_list_written"] is True
     customers = pd.read_csv(small_course_dir / "customers.csv")
     assert res["n"] == len(customers) and res["events"] == int(customers["churned"].sum())
     assert res["cox"]["ph_test"]["global_p"] is not None
@@ -84,13 +97,17 @@ def test_course_data(small_course_dir, tmp_path):
     html = html_of(tmp_path / "executed.ipynb")
     assert "at_risk.csv" in html
     assert "partial likelihood, not comparable" in html                   # the Cox AIC caveat, from describe
+    assert "conf.type" in html and "Restricted mean survival time" in html and "summary.coxph" in html
     assert not re.search(r"C\d{7}", html)
     assert not re.search(r"C\d{7}", (out / "results.json").read_text(encoding="utf-8"))
 
 
 def test_telco_export_through_parameters(tmp_path):
+    """Run as the README's command does (no write_action_list): no action list, and a stale one is removed."""
     if not TELCO.exists():
         pytest.skip("../shared/data/telco_customer_churn.csv is not available")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "at_risk.csv").write_text("customerID\nOLD\n", encoding="utf-8")
     res, out = run(
         tmp_path, customers_path="../shared/data/telco_customer_churn.csv", id_col="customerID",
         duration_col="tenure", event_col="Churn", time_unit="months", horizon=3,
@@ -105,11 +122,13 @@ def test_telco_export_through_parameters(tmp_path):
     assert res["cox"]["hazard_ratios"]["Contract[Two year]"] < 0.2
     assert {g["value"] for g in res["km_by_segment"]} == {"Month-to-month", "One year", "Two year"}
     assert res["truth"] is None and res["sbg"] is None
-    at_risk = pd.read_csv(out / "at_risk.csv")
-    assert list(at_risk.columns[:2]) == ["customerID", "rank"]
-    ids = set(at_risk["customerID"].head(50))
+    assert not (out / "at_risk.csv").exists() and res["early_warning"]["action_list_written"] is False
+    assert res["cox"]["scoring_model"] == "Cox stratified by Contract, PaymentMethod"
+    telco = pd.read_csv(TELCO, dtype=str)
+    ids = set(telco["customerID"].head(200))
     html = html_of(tmp_path / "executed.ipynb")
     assert not any(i in html for i in ids)
+    assert "write_action_list" in html
 
 
 @pytest.mark.parametrize("problem, message", [
@@ -149,7 +168,7 @@ def test_course_data_monthly_horizon_and_triangle(small_course_dir, tmp_path):
                   "Q2": [1000, 850, 730, None, None, None], "Q3": [1000, 800, None, None, None, None]}
                  ).to_csv(cohort, index=False)
     res, out = run(tmp_path, customers_path=str(small_course_dir / "customers.csv"), horizon=60,
-                   cohort_retention_path=str(cohort), cohort_period="quarter")
+                   cohort_retention_path=str(cohort), cohort_period="quarter", write_action_list=True)
     html = html_of(tmp_path / "executed.ipynb")
     assert "next 60 days" in html and "提前60天预警" in html and "提前90天" not in html
     assert {c["cohort"] for c in res["sbg"]["cohorts"]} == {"Q1", "Q2"}

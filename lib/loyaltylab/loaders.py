@@ -5,7 +5,7 @@ DataError), apply ``filters``, and refuse a whole report on fewer than ``min_cel
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -32,11 +32,15 @@ def load_customers(
     encoding: str | None = None,
     sheet: str | int | None = None,
     min_cell: int = privacy.DEFAULT_MIN_CELL,
+    id_columns: Sequence[str] = (),
 ) -> Customers:
     """Read the customers file (None → the course data) as it is — no column mapping or type coercion, which the
-    analysis does with its own column parameters — apply ``filters`` and refuse fewer than ``min_cell`` rows."""
+    analysis does with its own column parameters — apply ``filters`` and refuse fewer than ``min_cell`` rows.
+    ``id_columns``: further id columns (e.g. the analysis' ``id_col``) read as text exactly as in the file, like
+    ``io.ID_COLUMNS``."""
     file = paths.resolve_input(customers_path, "customers")
-    frame = io.read_raw(file, encoding=encoding, sheet=sheet)
+    frame = io.read_raw(file, encoding=encoding, sheet=sheet,
+                        id_columns=(*io.ID_COLUMNS, *(c for c in id_columns if c)) if id_columns else None)
     source = frame.attrs["loyaltylab"]["source"]
     filters = dict(filters or {})
     frame = io.apply_filters(frame, filters, source=source)

@@ -1,11 +1,13 @@
 """Survival-based churn (生存分析): Kaplan–Meier, log-rank, Cox, AFT, validation, early warning and its backtest.
 
-The notebook's surface is below; the estimators live in ``data``, ``km``, ``cox``, ``aft``, ``validation``,
-``warning`` and ``truth``. Customer lifetime value and the sBG cohort model are the ``clv`` analysis.
+The notebook's surface is below; the estimators live in ``data``, ``km``, ``cox``, ``ph``, ``models``,
+``baseline``, ``aft``, ``validation``, ``warning`` and ``truth``; R's survival statistics they report come from
+``loyaltylab.stats.survival`` and ``loyaltylab.stats.ph_test``. Customer lifetime value and the sBG cohort model are
+the ``clv`` analysis.
 """
 from loyaltylab.analyses.churn.aft import aft_vs_cox
 from loyaltylab.analyses.churn.analysis import NOTEBOOK, Params, Result, analyze, analyze_customers
-from loyaltylab.analyses.churn.cox import coefficient_table
+from loyaltylab.analyses.churn.cox import coefficient_table, tests_table
 from loyaltylab.analyses.churn.data import policy_table
 from loyaltylab.analyses.churn.describe import (
     captions,
@@ -16,6 +18,7 @@ from loyaltylab.analyses.churn.describe import (
     describe_km,
     describe_logrank,
     describe_ph,
+    describe_ph_plot,
     describe_truth,
     describe_validation,
     describe_warning,
@@ -28,20 +31,22 @@ from loyaltylab.analyses.churn.plots import (
     plot_backtest,
     plot_hazard_ratios,
     plot_km,
+    plot_ph_residuals,
     plot_risk_distribution,
     plot_truth,
     plot_validation,
 )
 from loyaltylab.analyses.churn.validation import metrics_table
-from loyaltylab.analyses.churn.warning import risk_factor_table, write_action_list
+from loyaltylab.analyses.churn.warning import remove_action_list, risk_factor_table, write_action_list
 
 __all__ = [
     "NOTEBOOK", "Params", "Result", "analyze", "analyze_customers",
-    "policy_table", "logrank_table", "coefficient_table", "aft_vs_cox", "metrics_table", "risk_factor_table",
-    "write_action_list",
+    "policy_table", "logrank_table", "coefficient_table", "tests_table", "aft_vs_cox", "metrics_table",
+    "risk_factor_table", "write_action_list", "remove_action_list",
     "captions", "key_findings", "describe_data", "describe_km", "describe_logrank", "describe_cox", "describe_ph",
-    "describe_aft", "describe_validation", "describe_warning_intro", "describe_warning", "describe_backtest",
-    "describe_truth",
-    "plot_km", "plot_hazard_ratios", "plot_validation", "plot_backtest", "plot_risk_distribution", "plot_truth",
+    "describe_ph_plot", "describe_aft", "describe_validation", "describe_warning_intro", "describe_warning",
+    "describe_backtest", "describe_truth",
+    "plot_km", "plot_hazard_ratios", "plot_ph_residuals", "plot_validation", "plot_backtest",
+    "plot_risk_distribution", "plot_truth",
     "explorer", "explorer_segments",
 ]

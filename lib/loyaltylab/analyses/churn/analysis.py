@@ -1,10 +1,12 @@
 """Survival-based churn (生存分析): parameters, the whole pipeline once, and its result.
 
 Churn is a time-to-event question. Most customers have not churned *yet* — their lifetimes are censored at the
-snapshot — so a churn rate or a yes/no classifier is biased. Everything here is survival analysis with lifelines:
-Kaplan–Meier and log-rank (km.py), Cox with its proportional-hazards check (cox.py), AFT models (aft.py), held-out
-validation (validation.py), the early warning with its backtest (warning.py) and, on the course data, the truth
-(truth.py). Customer lifetime value and the sBG cohort model are the ``clv`` analysis, which reuses this result.
+snapshot — so a churn rate or a yes/no classifier is biased. Everything here is survival analysis: Kaplan–Meier,
+restricted mean survival and log-rank (km.py), Cox with R's statistics (cox.py), R ≥ 3.0's proportional-hazards
+test and its remedy (ph.py), both fitted in order by models.py, predictions on supported baselines (baseline.py),
+AFT models (aft.py), held-out validation (validation.py), the early warning with its backtest (warning.py) and, on
+the course data, the truth (truth.py). Customer lifetime value and the sBG cohort model are the ``clv`` analysis,
+which reuses this result.
 """
 from __future__ import annotations
 
@@ -17,10 +19,22 @@ from loyaltylab import loaders, params, privacy, results
 from loyaltylab.analyses.base import AnalysisResult, standard_table
 from loyaltylab.analyses.churn import describe
 from loyaltylab.analyses.churn.aft import AFTComparison, fit_aft
-from loyaltylab.analyses.churn.cox import CoxResult, PHTest, fit_cox, ph_remedy, ph_test
+from loyaltylab.analyses.churn.baseline import SUPPORT_AT_RISK, TAIL_EVENTS
+from loyaltylab.analyses.churn.cox import CoxResult
 from loyaltylab.analyses.churn.data import TIME_UNITS, SurvivalData, parse_terms, policy_table, prepare
-from loyaltylab.analyses.churn.km import KMGroups, KMResult, LogrankResult, default_times, kaplan_meier, km_by_group
+from loyaltylab.analyses.churn.km import (
+    CI_TYPE,
+    KMGroups,
+    KMResult,
+    LogrankResult,
+    default_times,
+    kaplan_meier,
+    km_by_group,
+    rmst_table,
+)
 from loyaltylab.analyses.churn.km import logrank as logrank_test
+from loyaltylab.analyses.churn.models import fit_models
+from loyaltylab.analyses.churn.ph import PHTest
 from loyaltylab.analyses.churn.truth import compare_with_truth
 from loyaltylab.analyses.churn.validation import Validation, metrics_table, validate
 from loyaltylab.analyses.churn.warning import Backtest, EarlyWarning, backtest, early_warning
@@ -56,6 +70,7 @@ class Params(params.Params):
     confidence: float = params.field(0.95, params.confidence)
     encoding: str | None = params.field(None, params.encoding)
     sheet: str | int | None = params.field(None, params.sheet)
+    write_action_list: bool = params.field(False, params.boolean)
 
     def check_together(self) -> None:
         if self.covariates is not None:
@@ -99,6 +114,9 @@ class Result(AnalysisResult):
     backtest: Backtest | None
     truth: pd.DataFrame | None
     clv: object = None
+    model_data: SurvivalData | None = None      # the customers the models use (None: all of ``data``)
+    rmst: pd.DataFrame | None = None            # restricted mean survival time, all customers and shown groups
+    model_notes: tuple[str, ...] = ()           # coefficients that do not exist, in words
 
     analysis = "churn"
 
@@ -119,6 +137,11 @@ class Result(AnalysisResult):
         """The Cox model behind the early warning, at_risk.csv, CLV and the validation: the stratified remedy when
         the Schoenfeld check led to one (its hazard ratios are the ones to report), else the plain model."""
         return self.remedy if self.remedy is not None else self.cox
+
+    @property
+    def data_for_models(self) -> SurvivalData:
+        """The customers behind the models, the early warning and CLV (levels without churners left out)."""
+        return self.model_data if self.model_data is not None else self.data
 
     @property
     def value(self):
@@ -164,7 +187,7 @@ def analyze(params: Params) -> Result:
     """Read the customers file (``loaders.load_customers``: encoding, sheet, filters, min_cell) and run everything."""
     params = params.churn_params()
     customers = loaders.load_customers(params.customers_path, filters=params.filters, encoding=params.encoding,
-                                       sheet=params.sheet, min_cell=params.min_cell)
+                                       sheet=params.sheet, min_cell=params.min_cell, id_columns=(params.id_col,))
     return analyze_customers(customers, params)
 
 
@@ -178,13 +201,8 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
     sd = prepare(df, duration_col=p.duration_col, event_col=p.event_col, event_value=p.event_value,
                  signup_col=p.signup_col, churn_date_col=p.churn_date_col, snapshot_date=p.snapshot_date,
                  covariates=p.covariates, categorical=p.categorical, time_unit=p.time_unit, id_col=p.id_col,
-                 segment_col=p.segment_col, source=source, reference_levels=reference)
-    if not sd.design.columns:
-        raise DataError(source, "covariates", "no usable covariates for the Cox model (give at least one column "
-                        "that varies between customers)")
-    if sd.n < 10 or sd.events < 2:
-        raise DataError(source, p.duration_col or p.churn_date_col,
-                        f"too few customers with usable data for survival analysis ({sd.n} rows, {sd.events} churned)")
+                 segment_col=p.segment_col, source=source, reference_levels=reference, min_cell=p.min_cell)
+    _check_usable(sd, p)
     conf, horizon = p.confidence, float(p.horizon)
     times = default_times(p.time_unit, horizon, float(sd.frame["duration"].max()))
     km = kaplan_meier(sd.frame["duration"], sd.frame["event"], times=times, confidence=conf)
@@ -192,19 +210,35 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
     if p.segment_col:
         km_groups = km_by_group(sd, p.segment_col, min_cell=p.min_cell, times=times, confidence=conf)
         lr = logrank_test(sd, p.segment_col, min_cell=p.min_cell, confidence=conf)
-    cox = fit_cox(sd, penalizer=p.penalizer, confidence=conf)
-    ph = ph_test(cox, sd, confidence=conf)
-    remedy = ph_remedy(sd, ph, penalizer=p.penalizer, confidence=conf)
-    aft = fit_aft(sd, cox=cox, penalizer=p.penalizer, confidence=conf)
-    scoring = remedy if remedy is not None else cox
-    val = validate(sd, horizon=horizon, penalizer=p.penalizer, strata=scoring.strata, min_cell=p.min_cell,
+    rmst = rmst_table(sd, km_groups, confidence=conf)
+    models = fit_models(sd, penalizer=p.penalizer, confidence=conf)
+    msd, cox, remedy = models.data, models.cox, models.remedy
+    aft = fit_aft(msd, cox=cox, penalizer=p.penalizer, confidence=conf)
+    scoring = models.scoring
+    val = validate(msd, horizon=horizon, penalizer=p.penalizer, strata=scoring.strata, min_cell=p.min_cell,
                    confidence=conf)
-    ew = early_warning(scoring, sd, horizon=horizon, min_cell=p.min_cell)
+    ew = early_warning(scoring, msd, horizon=horizon, min_cell=p.min_cell)
     bt = backtest(df, horizon=horizon, time_unit=p.time_unit, signup_col=p.signup_col,
                   churn_date_col=p.churn_date_col, snapshot_date=p.snapshot_date, duration_col=p.duration_col,
-                  covariates=p.covariates, categorical=p.categorical, penalizer=p.penalizer, source=source)
-    return Result(p, customers, sd, km, km_groups, lr, cox, ph, remedy, aft, val, ew, bt,
-                  compare_with_truth(cox, truth, aft))
+                  covariates=p.covariates, categorical=p.categorical, penalizer=p.penalizer, source=source,
+                  event_col=p.event_col, event_value=p.event_value, min_cell=p.min_cell, confidence=conf)
+    return Result(p, customers, sd, km, km_groups, lr, cox, models.ph, remedy, aft, val, ew, bt,
+                  compare_with_truth(cox, truth, aft), model_data=msd if msd is not sd else None, rmst=rmst,
+                  model_notes=models.notes)
+
+
+def _check_usable(sd: SurvivalData, p: Params) -> None:
+    """One-line errors for data no survival model can use."""
+    column = p.event_col or p.churn_date_col
+    if not sd.design.columns:
+        raise DataError(sd.source, "covariates", "no usable covariates for the Cox model (give at least one column "
+                        "that varies between customers)")
+    if sd.n < 10 or sd.events < 2:
+        raise DataError(sd.source, p.duration_col or p.churn_date_col,
+                        f"too few customers with usable data for survival analysis ({sd.n} rows, {sd.events} churned)")
+    if sd.events == sd.n:
+        raise DataError(sd.source, column, f"every one of the {sd.n} customers churned: there is no active customer "
+                        "to warn about and no censoring; check event_col / event_value (and the churn dates)")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -217,43 +251,79 @@ def _km_by_segment(result: Result) -> list[dict]:
              "suppressed": bool(r["suppressed"])} for r in result.km_groups.table.to_dict(orient="records")]
 
 
+def _stat(chisq, df, p) -> dict:
+    return {"chisq": float(chisq), "df": int(df), "p_value": float(p)}
+
+
+def _ph_content(result: Result) -> dict:
+    ph = result.ph
+    return {"global_p": ph.global_p, "violations": list(ph.violations),
+            "actions": ph.advice.to_dict(orient="records"),
+            "stratified_by": list(result.remedy.strata) if result.remedy else [],
+            "n_tested": ph.n_used, "n_total": ph.n_total,
+            # new: R >= 3.0 cox.zph (exact score test), a factor is one term
+            "global": _stat(ph.global_statistic, ph.global_df, ph.global_p),
+            "terms": {r.term: _stat(r.chisq, r.df, r.p_value) for r in ph.table.itertuples()},
+            "time_transform": ph.time_transform, "method": "R survival >= 3.0 cox.zph (exact score test)",
+            "not_stratified": list(ph.not_stratified)}
+
+
 def _cox_content(result: Result) -> dict:
     cox = result.cox.table.set_index("covariate")
-    ph = result.ph
+    c = result.cox
+    tests = c.tests.set_index("test") if c.tests is not None else None
     return {
         "coefficients": cox["coef"].to_dict(), "se": cox["se"].to_dict(),
         "hazard_ratios": cox["hazard_ratio"].to_dict(), "p_values": cox["p_value"].to_dict(),
-        "concordance": result.cox.concordance,
-        "ph_test": {"global_p": ph.global_p, "violations": list(ph.violations),
-                    "actions": ph.advice.to_dict(orient="records"),
-                    "stratified_by": list(result.remedy.strata) if result.remedy else [],
-                    "n_tested": ph.n_used, "n_total": ph.n_total},
-        "notes": list(result.cox.notes),
+        "concordance": c.concordance,
+        "ph_test": _ph_content(result),
+        "notes": [*result.model_notes, *c.notes],
         "scoring_model": result.scoring.label,
         "scoring_hazard_ratios": result.scoring.table.set_index("covariate")["hazard_ratio"].to_dict(),
+        # new keys (issue 10): R's summary.coxph
+        "concordance_se": c.concordance_se,
+        "model_tests": ({name: {"statistic": float(r.statistic), "df": int(r.df), "p_value": float(r.p_value)}
+                         for name, r in tests.iterrows()} if tests is not None else None),
+        "term_tests": ({r.term: _stat(r.chisq, r.df, r.p_value) for r in c.term_tests.itertuples()}
+                       if c.term_tests is not None else None),
+        "infinite": list(c.infinite),
+        "estimates_from": c.estimates_from,
     }
 
 
+def _rmst_content(result: Result) -> dict | None:
+    t = result.rmst
+    if t is None or not len(t):
+        return None
+    return {"tau": float(t["tau"].iloc[0]), "unit": result.data.time_unit,
+            "groups": [{"value": r.group, "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low,
+                        "ci_high": r.ci_high} for r in t.itertuples()]}
+
+
 def _content(result: Result) -> dict:
-    """The churn keys of results.json (names and meanings kept from the first version: analysts' scripts read them)."""
+    """The churn keys of results.json (names and meanings kept from the first version: analysts' scripts read them;
+    issue 10 only adds keys)."""
     sd, km, lr, aft, v, ew, bt = (result.data, result.km, result.logrank, result.aft, result.validation,
                                   result.warning, result.backtest)
     truth = None
     if result.truth is not None:
         cx = result.truth[result.truth["model"] == "Cox"]
         truth = {"cox_covered": int(cx["covered"].sum()), "cox_total": int(len(cx)),
-                 "rows": result.truth.to_dict(orient="records")}
+                 "rows": result.truth.to_dict(orient="records"), "against": result.truth.attrs.get("against")}
     value = result.clv.results_content() if result.clv is not None else {"clv": dict(EMPTY_CLV), "sbg": None}
     return {
         "n": sd.n, "events": sd.events, "dropped_rows": sd.dropped_rows, "dropped": dict(sd.dropped),
         "n_input": sd.n_input, "time_unit": sd.time_unit, "duration_from": sd.duration_from,
         "design_notes": list(sd.design.notes), "reference_levels": sd.design.reference_levels,
         "km": {"median": _finite(km.median), "median_ci": [_finite(km.median_lower), _finite(km.median_upper)],
-               "survival_at": {f"{t:g}": s for t, s in zip(km.survival_at["time"], km.survival_at["survival"])}},
+               "survival_at": {f"{t:g}": s for t, s in zip(km.survival_at["time"], km.survival_at["survival"])},
+               "ci_type": CI_TYPE},
         "km_by_segment": _km_by_segment(result),
+        "rmst": _rmst_content(result),
         "logrank": {"statistic": lr.statistic if lr else None, "df": lr.df if lr else None,
                     "p_value": lr.p_value if lr else None,
-                    "pairwise": lr.pairwise.to_dict(orient="records") if lr else []},
+                    "pairwise": lr.pairwise.to_dict(orient="records") if lr else [],
+                    "groups": list(lr.groups) if lr else [], "groups_left_out": lr.left_out if lr else 0},
         "cox": _cox_content(result),
         "aft": {"model": aft.best, "aic": float(aft.table.loc[aft.table["best"], "aic"].iloc[0]),
                 "cox_aic": aft.cox_aic_partial, "aic_by_model": dict(zip(aft.table["model"], aft.table["aic"])),
@@ -266,6 +336,8 @@ def _content(result: Result) -> dict:
             "model": ew.model, "backtest_auc": bt.auc if bt else None,
             "top_decile_lift": bt.top_decile_lift if bt else None, "backtest_cutoff": bt.cutoff if bt else None,
             "backtest_churned": bt.n_churned if bt else None, "backtest_expected": bt.expected_churners if bt else None,
+            "support_at_risk": SUPPORT_AT_RISK, "tail_events": TAIL_EVENTS,
+            "action_list_written": bool(result.params.write_action_list),
         },
         **value,
         "truth": truth,
@@ -280,7 +352,8 @@ def to_results(result: Result) -> dict:
     if result.clv is not None:
         used.update(result.clv.params.as_dict())
         inputs.update({k: v for k, v in result.clv.inputs().items() if k != "customers"})
-    notes = [*result.data.design.notes, *result.cox.notes]
+    notes = list(dict.fromkeys([*result.data.design.notes, *result.data_for_models.design.notes,
+                                *result.model_notes, *result.cox.notes]))
     return results.document("churn", params=used, inputs=inputs, headline=result.headline(),
                             headline_order=result.headline_order(), tables=result.tables(), notes=notes,
                             **_content(result))
@@ -298,9 +371,15 @@ def tables(result: Result) -> dict[str, pd.DataFrame]:
     if result.logrank is not None and len(result.logrank.pairwise):
         out["logrank_pairwise"] = standard_table(result.logrank.pairwise, {"p_holm": "p_adjusted"})
     out["cox"] = standard_table(result.cox.table, hazard)
+    if result.cox.tests is not None:
+        out["cox_tests"] = standard_table(result.cox.tests, {"statistic": "estimate"})
+    if result.cox.term_tests is not None and len(result.cox.term_tests):
+        out["cox_terms"] = standard_table(result.cox.term_tests, {"chisq": "estimate"})
     if result.remedy is not None:
         out["cox_stratified"] = standard_table(result.remedy.table, hazard)
-    out["ph_test"] = standard_table(result.ph.table, {"violated": "significant"})
+    out["ph_test"] = standard_table(result.ph.table, {"violated": "significant", "chisq": "estimate"})
+    if result.rmst is not None and len(result.rmst):
+        out["rmst"] = standard_table(result.rmst)
     out["aft_models"] = result.aft.table
     if len(result.aft.coefficients):
         out["weibull_aft"] = standard_table(result.aft.coefficients, {"coef": "estimate", "coef_lower": "ci_low",

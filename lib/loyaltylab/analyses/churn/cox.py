@@ -1,5 +1,18 @@
-"""Cox proportional hazards: the fit, the Schoenfeld check and its remedy, and predictions from the model
-(baseline cumulative hazard per stratum, conditional churn probability, risk scores)."""
+"""Cox proportional hazards: the fit, the statistics R's ``summary(coxph(...))`` prints, and coefficients that do
+not exist.
+
+The model is fitted with lifelines (its baseline hazard drives the predictions in :mod:`.baseline`). The reported
+statistics are R's (``loyaltylab.stats.survival``, equal to survival 3.5 to ~1e-10): for an unpenalised model the
+coefficients and standard errors are R's ``coxph`` fit (lifelines' Newton stops up to ~2e-4 away, which moves Wald
+tests by ~1e-3), the likelihood-ratio, Wald and score tests, the concordance with its standard error, and one Wald
+test per term (a factor with k levels is one test on k−1 df, as ``car::Anova(fit, test.statistic = "Wald")``).
+
+Coefficients that do not exist (:func:`drop_infinite`): a level whose customers never churned, or a covariate that
+separates churners from the others, makes the partial likelihood monotone — R warns "coefficient may be infinite"
+and lifelines returns −16.6 with SE 3059. Such a level's customers are left out of the models (its counts are
+≥ min_cell: rarer levels are pooled when the data are prepared); such a covariate is left out. Either way the
+coefficient is named in the notes and has no value (NaN) in the table.
+"""
 from __future__ import annotations
 
 import warnings
@@ -8,14 +21,23 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from loyaltylab import params
-from loyaltylab.analyses.churn.data import SurvivalData
-from loyaltylab.analyses.churn.km import alpha_of, step_at
+from loyaltylab.analyses.churn.baseline import fit_baselines, risk_score, stratum_labels
+from loyaltylab.analyses.churn.data import SurvivalData, restrict
+from loyaltylab.analyses.churn.km import alpha_of
 from loyaltylab.errors import DataError
+from loyaltylab.stats.survival import (
+    cox_concordance,
+    cox_design,
+    cox_fit,
+    cox_model_tests,
+    monotone_likelihood,
+)
 
-PH_TEST_MAX_ROWS = 25_000      # Schoenfeld residuals grow ~quadratically in lifelines: a fixed-seed subsample above this
 TABLE_COLUMNS = ["covariate", "coef", "se", "hazard_ratio", "hr_lower", "hr_upper", "p_value"]
+TEST_NAMES = {"likelihood_ratio": "Likelihood ratio", "wald": "Wald", "score": "Score (log-rank)"}
 
 
 @dataclass(frozen=True)
@@ -30,12 +52,26 @@ class CoxResult:
     penalizer: float
     strata: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    strata_follow_up: dict = field(default_factory=dict)   # stratum label → longest duration in that stratum
+    baselines: dict = field(default_factory=dict)   # stratum label (None: unstratified) → baseline.Baseline
     confidence: float = 0.95
+    tests: pd.DataFrame | None = None        # test, statistic, df, p_value: LR, Wald, score (R's summary.coxph)
+    term_tests: pd.DataFrame | None = None   # term, chisq, df, p_value: one Wald test per term
+    concordance_se: float | None = None      # R's infinitesimal-jackknife SE (unstratified models)
+    design: object = None                    # stats.survival.CoxDesign at R's coefficients (for the PH test)
+    infinite: tuple[str, ...] = ()           # coefficients that do not exist (NaN rows of the table)
+    estimates_from: str = "lifelines"        # "R coxph" when coef/se are R's fit
 
     @property
     def label(self) -> str:
         return f"Cox stratified by {', '.join(self.strata)}" if self.strata else "Cox"
+
+    def term_significant(self, term: str) -> bool:
+        """Whether the term's Wald test is below 1 − confidence (a factor: its multi-df test)."""
+        if self.term_tests is None or term not in set(self.term_tests["term"]):
+            rows = self.table[self.table["term"] == term]
+            return bool(len(rows) and rows["significant"].any())
+        p = float(self.term_tests.set_index("term").loc[term, "p_value"])
+        return bool(p < alpha_of(self.confidence))
 
 
 def _fit_lifelines(data, strata, penalizer, alpha, source):
@@ -62,6 +98,45 @@ def _fit_lifelines(data, strata, penalizer, alpha, source):
     raise AssertionError("unreachable")
 
 
+def _model_columns(sd: SurvivalData, strata: Sequence[str]) -> list[str]:
+    return [c for c in sd.design.columns if not set(sd.design.term_of(c).split(":")) & set(strata)]
+
+
+def _r_design(sd: SurvivalData, data: pd.DataFrame, cols: list[str], strata: Sequence[str]):
+    terms = {t: tuple(c for c in cs if c in cols) for t, cs in sd.design.term_columns.items()}
+    terms = {t: cs for t, cs in terms.items() if cs}
+    labels = stratum_labels(strata, sd, data.index).astype(str) if strata else None
+    return cox_design(data[cols], data["duration"], data["event"], terms=terms, strata=labels)
+
+
+def _coefficient_table(names, terms, coef, se, alpha) -> pd.DataFrame:
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    table = pd.DataFrame({"covariate": list(names), "term": list(terms), "coef": np.asarray(coef, dtype=float),
+                          "se": np.asarray(se, dtype=float)})
+    table["coef_lower"] = table["coef"] - z * table["se"]
+    table["coef_upper"] = table["coef"] + z * table["se"]
+    with np.errstate(over="ignore"):
+        table["hazard_ratio"] = np.exp(table["coef"])
+        table["hr_lower"] = np.exp(table["coef_lower"])
+        table["hr_upper"] = np.exp(table["coef_upper"])
+    table["p_value"] = 2 * stats.norm.sf(np.abs(table["coef"] / table["se"]))
+    table["significant"] = table["p_value"] < alpha
+    return table
+
+
+def term_wald_tests(coef: pd.Series, var: pd.DataFrame, term_columns: dict) -> pd.DataFrame:
+    """One Wald test per term: β_Tᵀ V_T⁻¹ β_T on len(T) df (a factor is one multi-df test)."""
+    rows = []
+    for term, cols in term_columns.items():
+        cols = [c for c in cols if c in coef.index and np.isfinite(coef[c])]
+        if not cols:
+            continue
+        b = coef[cols].to_numpy(dtype=float)
+        chisq = float(b @ np.linalg.solve(var.loc[cols, cols].to_numpy(dtype=float), b))
+        rows.append({"term": term, "chisq": chisq, "df": len(cols), "p_value": float(stats.chi2.sf(chisq, len(cols)))})
+    return pd.DataFrame(rows, columns=["term", "chisq", "df", "p_value"])
+
+
 def fit_cox(
     sd: SurvivalData,
     *,
@@ -70,18 +145,18 @@ def fit_cox(
     rows=None,
     concordance: bool = True,
     confidence: float = 0.95,
+    r_stats: bool = False,
 ) -> CoxResult:
-    """Cox PH (Efron ties; lifelines picks its batch algorithm for tied integer durations), with ``confidence``
-    intervals; a covariate is significant when p < 1 − ``confidence``.
+    """Cox PH (Efron ties), with ``confidence`` intervals; a covariate is significant when p < 1 − ``confidence``.
 
     ``strata``: categorical variables to stratify by (their dummies leave the model; each stratum gets its own
-    baseline). ``rows``: a boolean mask / index to fit on a subset (train split, subsample)."""
-    from scipy import stats
-
+    baseline). ``rows``: a boolean mask / index to fit on a subset (train split, subsample). ``r_stats``: the
+    statistics R reports (coefficients and SEs of R's fit when unpenalised, LR/Wald/score tests, one Wald test per
+    term, concordance with its SE) — for the models a report shows; the validation and backtest refits skip them."""
     alpha = alpha_of(confidence)
     strata = tuple(strata)
     frame = sd.frame if rows is None else sd.frame.loc[rows]
-    cols = [c for c in sd.design.columns if not set(sd.design.term_of(c).split(":")) & set(strata)]
+    cols = _model_columns(sd, strata)
     data = frame[["duration", "event", *cols]]
     if strata:
         data = data.assign(**{f"__stratum_{s}": sd.base.loc[data.index, s].astype(str) for s in strata})
@@ -89,236 +164,136 @@ def fit_cox(
         raise DataError(sd.source, None, "no churn events among the customers analysed: a survival model needs some")
     cph, pen, notes = _fit_lifelines(data, strata, params.non_negative(penalizer, "penalizer"), alpha, sd.source)
     s = cph.summary
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    table = pd.DataFrame({
-        "covariate": s.index.astype(str),
-        "term": [sd.design.term_of(c) for c in s.index],
-        "coef": s["coef"].to_numpy(),
-        "se": s["se(coef)"].to_numpy(),
-    })
-    table["coef_lower"] = table["coef"] - z * table["se"]
-    table["coef_upper"] = table["coef"] + z * table["se"]
-    table["hazard_ratio"] = np.exp(table["coef"])
-    table["hr_lower"] = np.exp(table["coef_lower"])
-    table["hr_upper"] = np.exp(table["coef_upper"])
-    table["p_value"] = s["p"].to_numpy()
-    table["significant"] = table["p_value"] < alpha
-    follow_up = {}
-    if strata:
-        labels = _stratum_labels(strata, sd, data.index)
-        follow_up = data["duration"].groupby(labels.to_numpy(), sort=False).max().to_dict()
+    names = [str(c) for c in s.index]
+    coef, se, var = s["coef"], s["se(coef)"], cph.variance_matrix_
+    extra: dict = {}
+    if r_stats:
+        design = _r_design(sd, data, names, strata)
+        rfit = cox_fit(design)
+        if pen == 0 and rfit.converged and not rfit.infinite and not rfit.singular:
+            coef, se, var = rfit.coef, rfit.se, rfit.var
+            extra["estimates_from"] = "R coxph"
+        at = design.with_beta(np.nan_to_num(rfit.coef.to_numpy()))
+        tests = cox_model_tests(at).table
+        extra.update(design=at, tests=tests,
+                     term_tests=term_wald_tests(pd.Series(np.asarray(coef, dtype=float), index=names),
+                                                pd.DataFrame(np.asarray(var, dtype=float), index=names,
+                                                             columns=names), sd.design.term_columns))
+        if not strata and concordance:
+            c = cox_concordance(at, confidence=confidence)
+            extra.update(concordance=c.estimate, concordance_se=c.se)
+    table = _coefficient_table(names, [sd.design.term_of(c) for c in names], np.asarray(coef, dtype=float),
+                               np.asarray(se, dtype=float), alpha)
     result = CoxResult(
         fitter=cph, table=table, concordance=None, aic_partial=float(cph.AIC_partial_),
         log_likelihood=float(cph.log_likelihood_), n=int(len(data)), events=int(data["event"].sum()), penalizer=pen,
-        strata=strata, notes=tuple(notes), strata_follow_up=follow_up, confidence=float(confidence),
+        strata=strata, notes=tuple(notes), baselines=fit_baselines(cph, data, strata, sd),
+        confidence=float(confidence), **{k: v for k, v in extra.items() if k != "concordance"},
     )
     if concordance:
-        from lifelines.utils import concordance_index
+        c = extra.get("concordance")
+        if c is None:
+            from lifelines.utils import concordance_index
 
-        # for a stratified model the partial hazard alone ignores the strata: rank by the cumulative hazard at the
-        # median duration instead (the same order as the partial hazard when there are no strata)
-        c = (float(cph.concordance_index_) if not strata else
-             float(concordance_index(data["duration"], -risk_score(result, sd, data.index,
-                                                                    float(data["duration"].median())),
-                                     data["event"])))
-        result = replace(result, concordance=c)
+            # for a stratified model the partial hazard alone ignores the strata: rank by the cumulative hazard at
+            # the median duration instead (the same order as the partial hazard when there are no strata)
+            c = (float(cph.concordance_index_) if not strata else
+                 float(concordance_index(data["duration"], -risk_score(result, sd, data.index,
+                                                                        float(data["duration"].median())),
+                                         data["event"])))
+        result = replace(result, concordance=float(c))
     return result
 
 
 def coefficient_table(cox: CoxResult) -> pd.DataFrame:
-    """The columns a report shows: covariate, coef, se, hazard ratio with its interval, p-value."""
+    """The columns a report shows: covariate, coef, se, hazard ratio with its interval, p-value (a coefficient that
+    does not exist shows no numbers)."""
     return cox.table[TABLE_COLUMNS]
 
 
-def _stratum_labels(strata: Sequence[str], sd: SurvivalData, index) -> pd.Series:
-    """The baseline column lifelines uses for each row: the stratum value, or a tuple of values for several strata."""
-    vals = sd.base.loc[index, list(strata)].astype(str)
-    if len(strata) == 1:
-        return vals.iloc[:, 0].astype(object)
-    return pd.Series(list(vals.itertuples(index=False, name=None)), index=index, dtype=object)
+def tests_table(cox: CoxResult) -> pd.DataFrame:
+    """R's three tests of the whole model (likelihood ratio, Wald, score) as a small table."""
+    if cox.tests is None:
+        return pd.DataFrame(columns=["test", "chi_square", "df", "p_value"])
+    t = cox.tests
+    return pd.DataFrame({"test": t["test"].map(TEST_NAMES), "chi_square": t["statistic"], "df": t["df"],
+                         "p_value": t["p_value"]})
+
+
+def with_missing(cox: CoxResult, infinite: Sequence[str], sd: SurvivalData) -> CoxResult:
+    """``cox`` with a row of no numbers for each coefficient that does not exist (named in the notes)."""
+    if not infinite:
+        return cox
+    rows = pd.DataFrame({"covariate": list(infinite), "term": [_term_name(c, sd) for c in infinite]})
+    table = pd.concat([cox.table, rows], ignore_index=True)
+    table["significant"] = table["significant"].eq(True)
+    return replace(cox, table=table, infinite=tuple(infinite))
+
+
+def _term_name(column: str, sd: SurvivalData) -> str:
+    try:
+        return sd.design.term_of(column)
+    except KeyError:
+        return column.split("[", 1)[0]
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Predictions: conditional survival under the Cox model
+# Coefficients that do not exist
 # --------------------------------------------------------------------------------------------------------------------
-def baseline_cumhaz(cox: CoxResult) -> tuple[np.ndarray, np.ndarray]:
-    """Breslow baseline cumulative hazard H0(t) (for lifelines' centred covariates) as (times, values)."""
-    b = cox.fitter.baseline_cumulative_hazard_
-    return b.index.to_numpy(dtype=float), b.iloc[:, 0].to_numpy(dtype=float)
-
-
-def cumhaz_at(times: np.ndarray, values: np.ndarray, t, *, tail_window: float | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """H0 at ``t`` (a right-continuous step function). Beyond the last observed time the hazard is extended at the
-    average rate of the last ``tail_window`` (default: the last 10% of follow-up) — a constant-hazard tail instead
-    of lifelines' flat one, which would say nobody churns after the longest tenure seen. Returns (H0, extrapolated)."""
-    t = np.asarray(t, dtype=float)
-    h = step_at(times, values, t, before=0.0)
-    tau = float(times[-1])
-    window = float(tail_window) if tail_window else 0.1 * tau
-    window = min(max(window, 1e-9), tau)
-    start = step_at(times, values, np.array([tau - window]), before=0.0)[0]
-    rate = max((float(values[-1]) - start) / window, 0.0)
-    beyond = t > tau
-    h = np.where(beyond, float(values[-1]) + rate * (t - tau), h)
-    return h, beyond
-
-
-def cumhaz_for(cox: CoxResult, sd: SurvivalData, index, t, *, tail_window: float | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Baseline cumulative hazard H0(t_i) for each row in ``index`` (its own stratum's baseline for a stratified
-    model; a row whose stratum the model has not seen gets NaN). ``t``: one time per row, or a (rows × k) array.
-    Returns (H0, extrapolated) with the shape of ``t``."""
-    t = np.asarray(t, dtype=float)
-    if not cox.strata:
-        times, values = baseline_cumhaz(cox)
-        return cumhaz_at(times, values, t, tail_window=tail_window)
-    b = cox.fitter.baseline_cumulative_hazard_
-    codes, uniques = pd.factorize(_stratum_labels(cox.strata, sd, index))
-    h = np.full(t.shape, np.nan)
-    beyond = np.zeros(t.shape, dtype=bool)
-    for k, label in enumerate(uniques):
-        rows = np.flatnonzero(codes == k)
-        if label not in b.columns or label not in cox.strata_follow_up:
+def _zero_event_levels(sd: SurvivalData) -> list[tuple[str, str]]:
+    """(variable, level) of every categorical level of the model whose customers never churned."""
+    out = []
+    for var in sd.design.categorical:
+        if var not in sd.design.terms:
             continue
-        col = b[label].dropna()
-        col = col[col.index.to_numpy(dtype=float) <= float(cox.strata_follow_up[label])]
-        if not len(col):
+        events = sd.frame["event"].groupby(sd.base[var].astype(str).to_numpy()).sum()
+        if (events > 0).sum() >= 1:
+            out += [(var, str(level)) for level, e in events.items() if e == 0]
+    return out
+
+
+def drop_infinite(sd: SurvivalData, *, rounds: int = 4) -> tuple[SurvivalData, tuple[str, ...], tuple[str, ...]]:
+    """(model data, coefficients that do not exist, notes in words). A categorical level whose customers never
+    churned leaves the models with its customers (its coefficient would be −∞; a reference level without churners
+    would send every other level's to +∞); then the unstratified design is checked for monotone likelihood
+    (``stats.survival.monotone_likelihood``: separation, R's infinite/singular rules) and an affected term leaves the
+    model. Repeated until the fit is finite. No warning escapes."""
+    gone: list[str] = []
+    notes: list[str] = []
+    for _ in range(rounds):
+        if not sd.design.columns or sd.events == 0:
+            break
+        empty = _zero_event_levels(sd)
+        if empty:
+            keep = np.ones(sd.n, dtype=bool)
+            for var, level in empty:
+                keep &= (sd.base[var].astype(str) != level).to_numpy()
+                name = f"{var}[{level}]"
+                ref = " (the reference level)" if sd.design.categorical[var][0] == level else ""
+                notes.append(f"{name}{ref}: none of its customers churned, so its coefficient does not exist (the "
+                             "likelihood is monotone and the estimate runs to infinity; R warns 'coefficient may "
+                             "be infinite'); its customers are left out of the models and the action list.")
+                gone.append(name)
+            sd = restrict(sd, keep)
             continue
-        hh, bb = cumhaz_at(col.index.to_numpy(dtype=float), col.to_numpy(dtype=float), t[rows],
-                           tail_window=tail_window)
-        h[rows], beyond[rows] = hh, bb
-    return h, beyond
+        design = cox_design(sd.frame[list(sd.design.columns)], sd.frame["duration"], sd.frame["event"],
+                            terms=sd.design.term_columns)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            check = monotone_likelihood(design)
+        if not check.affected_columns:
+            break
+        for col in check.affected_columns:
+            notes.append(f"{col}: its coefficient runs to ±∞ (the likelihood is monotone: the covariate separates "
+                         f"churners from the others; R warns 'coefficient may be infinite'); the term "
+                         f"'{sd.design.term_of(col)}' is left out of the model.")
+            gone.append(col)
+        sd = _without_terms(sd, set(check.affected_terms))
+    return sd, tuple(dict.fromkeys(gone)), tuple(dict.fromkeys(notes))
 
 
-def partial_hazard(cox: CoxResult, X: pd.DataFrame) -> np.ndarray:
-    """exp((x − x̄)'β) as lifelines uses it with its baseline (x̄ = the fitting data's means)."""
-    cph = cox.fitter
-    cols = list(cph.params_.index)
-    lp = (X[cols].to_numpy(dtype=float) - cph._norm_mean[cols].to_numpy(dtype=float)) @ cph.params_[cols].to_numpy()
-    return np.exp(lp)
-
-
-def risk_score(cox: CoxResult, sd: SurvivalData, index, t: float) -> np.ndarray:
-    """H0_stratum(t)·exp(x'β): a ranking score that respects the strata (= the partial hazard without strata)."""
-    X = sd.frame.loc[index]
-    if not cox.strata:
-        return partial_hazard(cox, X)
-    h, _ = cumhaz_for(cox, sd, index, np.full(len(X), float(t)))
-    return h * partial_hazard(cox, X)
-
-
-def conditional_churn_probability(cumhaz_now: np.ndarray, cumhaz_later: np.ndarray, partial: np.ndarray) -> np.ndarray:
-    """P(churn in (t, t+h] | survived to t) = 1 − S(t+h|x)/S(t|x) = 1 − exp(−(H0(t+h) − H0(t))·exp(x'β))."""
-    return -np.expm1(-(np.asarray(cumhaz_later) - np.asarray(cumhaz_now)) * np.asarray(partial))
-
-
-def predict_survival(cox: CoxResult, X: pd.DataFrame, t: float, sd: SurvivalData | None = None) -> np.ndarray:
-    """S(t | x) under the Cox model (a stratified model needs ``sd`` for each row's stratum)."""
-    if cox.strata:
-        if sd is None:
-            raise ValueError("a stratified model needs sd to look up each row's stratum")
-        h0, _ = cumhaz_for(cox, sd, X.index, np.full(len(X), float(t)))
-        return np.exp(-h0 * partial_hazard(cox, X))
-    times, values = baseline_cumhaz(cox)
-    h0, _ = cumhaz_at(times, values, np.array([t]))
-    return np.exp(-h0[0] * partial_hazard(cox, X))
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Proportional hazards: the Schoenfeld test and the stratified remedy
-# --------------------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PHTest:
-    """Schoenfeld-residual test of proportional hazards (Grambsch & Therneau), per covariate and global."""
-
-    table: pd.DataFrame            # covariate, term, statistic, p_value, violated
-    global_statistic: float
-    global_df: int
-    global_p: float
-    violations: tuple[str, ...]
-    advice: pd.DataFrame           # term, kind, p_value, action
-    time_transform: str
-    n_used: int = 0                # customers in the test (a fixed-seed subsample above max_rows)
-    n_total: int = 0
-    confidence: float = 0.95
-
-    @property
-    def sampled(self) -> bool:
-        return self.n_used < self.n_total
-
-
-def _ph_advice(table: pd.DataFrame, sd: SurvivalData) -> pd.DataFrame:
-    rows = []
-    for term, sub in table[table["violated"]].groupby("term", sort=False):
-        parts = term.split(":")
-        if len(parts) == 1 and term in sd.design.categorical:
-            kind, action = "categorical", (f"stratify by {term}: each {term} level gets its own baseline hazard "
-                                           "(applied below as a sensitivity check)")
-        elif len(parts) == 1:
-            kind, action = "numeric", (f"let the effect of {term} change over time: add {term}×log(time) "
-                                       "(episode-split data, CoxTimeVaryingFitter) or bin it and stratify")
-        else:
-            kind, action = "interaction", "check the interaction's effect by period (fit the model on early and late tenure)"
-        rows.append({"term": term, "kind": kind, "p_value": float(sub["p_value"].min()), "action": action})
-    return pd.DataFrame(rows, columns=["term", "kind", "p_value", "action"])
-
-
-def ph_test(cox: CoxResult, sd: SurvivalData, *, confidence: float = 0.95, time_transform: str = "km",
-            max_rows: int = PH_TEST_MAX_ROWS, seed: int = 0) -> PHTest:
-    """Per-covariate tests as lifelines' ``proportional_hazard_test`` (R's classic cox.zph approximation) and the
-    matching global test  T = z' V⁻¹ z / (d Σ(g−ḡ)²),  z = Σ_k (g_k − ḡ) s_k  over events k, where s_k are the
-    scaled Schoenfeld residuals, V the coefficient covariance and g the transformed event times. A covariate
-    violates proportional hazards when p < 1 − ``confidence``.
-
-    Above ``max_rows`` customers (default 25,000) the test runs on a fixed-seed subsample refit: lifelines' scaled
-    Schoenfeld residuals cost time growing about quadratically with n, and 25,000 customers already detect
-    departures from proportional hazards that matter in practice. The report states the sample size."""
-    from lifelines.statistics import TimeTransformers, proportional_hazard_test
-    from scipy import stats
-
-    if cox.strata:
-        raise ValueError("ph_test expects an unstratified model")
-    if cox.n > max_rows:
-        rng = np.random.default_rng(seed)
-        keep = np.sort(rng.choice(sd.n, size=max_rows, replace=False))
-        cox = fit_cox(sd, penalizer=cox.penalizer, rows=sd.frame.index[keep], concordance=False,
-                      confidence=cox.confidence)
-        data = sd.frame.iloc[keep]
-    else:
-        data = sd.frame
-    cph = cox.fitter
-    cols = list(cph.params_.index)
-    df = data[["duration", "event", *cols]]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scaled = cph.compute_residuals(df, kind="scaled_schoenfeld")
-        per = proportional_hazard_test(cph, df, time_transform=time_transform, precomputed_residuals=scaled)
-    events, durations, weights = cph.event_observed, cph.durations, cph.weights
-    g = np.asarray(TimeTransformers().get(time_transform)(durations, events, weights)[events.values], dtype=float)
-    gc = g - g.mean()
-    d = float(events.sum())
-    zvec = (gc[:, None] * scaled.to_numpy()).sum(axis=0)
-    V = cph.variance_matrix_.loc[cols, cols].to_numpy()
-    global_stat = float(zvec @ np.linalg.solve(V, zvec) / (d * float((gc ** 2).sum())))
-    global_df = len(cols)
-    global_p = float(stats.chi2.sf(global_stat, global_df))
-    table = pd.DataFrame({
-        "covariate": cols,
-        "term": [sd.design.term_of(c) for c in cols],
-        "statistic": np.asarray(per.test_statistic, dtype=float),
-        "p_value": np.asarray(per.p_value, dtype=float),
-    })
-    table["violated"] = table["p_value"] < alpha_of(confidence)
-    violations = tuple(table.loc[table["violated"], "covariate"])
-    return PHTest(table, global_stat, global_df, global_p, violations, _ph_advice(table, sd), time_transform,
-                  n_used=int(len(data)), n_total=int(sd.n), confidence=float(confidence))
-
-
-def ph_remedy(sd: SurvivalData, ph: PHTest, *, penalizer: float = 0.0, confidence: float = 0.95
-              ) -> CoxResult | None:
-    """Stratify by the categorical variables that violate PH (the standard remedy); None when there are none."""
-    strata = [t for t in ph.advice["term"] if t in sd.design.categorical] if len(ph.advice) else []
-    if not strata:
-        return None
-    return fit_cox(sd, penalizer=penalizer, strata=strata, concordance=True, confidence=confidence)
+def _without_terms(sd: SurvivalData, terms: set[str]) -> SurvivalData:
+    term_columns = {t: c for t, c in sd.design.term_columns.items() if t not in terms}
+    columns = tuple(c for cs in term_columns.values() for c in cs)
+    design = replace(sd.design, terms=tuple(term_columns), columns=columns, term_columns=term_columns)
+    return replace(sd, frame=sd.frame[["duration", "event", *columns]], design=design)

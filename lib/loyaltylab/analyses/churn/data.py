@@ -7,9 +7,13 @@ Input policy (stated in the report by :func:`policy_table`)
       DataError; a missing duration or event → row dropped and counted;
     * negative duration (churn before signup) → DataError; zero duration (no time at risk yet, e.g. telco
       ``tenure`` 0) → dropped and counted; signup after the snapshot → dropped and counted; a churn date after the
-      snapshot → the customer is still active at the snapshot (censored there) and counted;
+      snapshot → the customer is still active at the snapshot (censored there) and counted; ``event_col`` = 1 with a
+      blank churn date → churned (at signup + ``duration_col`` when the file has one, else at the snapshot), counted;
     * missing covariate values → row dropped and counted (complete cases); a covariate with a single value left
-      (e.g. after a segment filter) is left out of the models, with a note.
+      (e.g. after a segment filter) is left out of the models, with a note;
+    * a category level with fewer than ``min_cell`` customers gets no coefficient of its own: such levels are pooled
+      into one level ``(other)`` when together they have at least ``min_cell`` customers, else they are counted with
+      the reference level; the note names the levels, never their counts.
 """
 from __future__ import annotations
 
@@ -29,13 +33,19 @@ COURSE_COVARIATES = (
     "provider_proactive", "customer_proactive", "provider_proactive:customer_proactive", "segment", "channel",
 )
 MAX_SEGMENT_LEVELS = 20        # more levels than this in segment_col → DataError (choose a categorical column)
+OTHER_LEVEL = "(other)"        # the pooled level of the categories with fewer than min_cell customers
+KEPT_RULES = ("churn after snapshot", "churned without a churn date")   # policies that keep the row
 
 POLICIES = {
     "missing duration or event": "row dropped and counted",
     "zero duration": "row dropped and counted (no time at risk yet)",
     "signup after snapshot": "row dropped and counted (not yet a customer at the snapshot)",
     "churn after snapshot": "kept as active (censored at the snapshot) and counted",
+    "churned without a churn date": ("kept as churned (at signup + the duration column when there is one, else at "
+                                     "the snapshot) and counted"),
     "missing covariate": "row dropped and counted (complete cases)",
+    "category level below min_cell": ("no coefficient of its own: pooled into '(other)', or counted with the "
+                                      "reference level when even the pool is below min_cell (see the notes)"),
     "negative duration": "error: the input is rejected with a DataError",
     "unreadable event value": "error: the input is rejected with a DataError",
 }
@@ -92,7 +102,7 @@ class SurvivalData:
 
     @property
     def dropped_rows(self) -> int:
-        return int(sum(v for k, v in self.dropped.items() if k != "churn after snapshot"))
+        return int(sum(v for k, v in self.dropped.items() if k not in KEPT_RULES))
 
 
 def days_per_unit(time_unit: str) -> float:
@@ -174,12 +184,43 @@ def _base_variables(df, variables, forced, source) -> tuple[pd.DataFrame, dict[s
     return pd.DataFrame(base, index=df.index), kinds
 
 
-def _variable_columns(complete, variables, kinds, reference_levels, notes):
+def _pool_rare_levels(values: pd.Series, var: str, min_cell: int | None, reference: str | None,
+                      notes: list[str]) -> pd.Series:
+    """Levels with fewer than ``min_cell`` customers get no coefficient (a 2-customer level's hazard ratio would say
+    how many of them churned): pooled into :data:`OTHER_LEVEL` when the pool has at least ``min_cell`` customers,
+    else relabelled as the reference level (the most frequent one, or ``reference``). The note names the levels and
+    what was done — never their counts."""
+    if not min_cell or min_cell <= 1:
+        return values
+    counts = values.value_counts(dropna=True)
+    rare = sorted((str(v) for v in counts.index if int(counts[v]) < min_cell), key=str)
+    if not rare or len(rare) == len(counts):
+        return values
+    names = ", ".join(f"'{v}'" for v in rare)
+    few = f"'{var}': {'the level' if len(rare) == 1 else 'the levels'} {names} {'has' if len(rare) == 1 else 'have'}"
+    pooled = int(counts[[v for v in counts.index if str(v) in rare]].sum())
+    if pooled >= min_cell and len(rare) > 1:
+        label = OTHER_LEVEL
+        while label in counts.index:
+            label += "*"
+        notes.append(f"{few} fewer than {min_cell} customers each: pooled into one level '{label}' in the models "
+                     "(their counts are not shown).")
+    else:
+        common = [str(v) for v in levels_by_frequency(values) if str(v) not in rare]
+        label = reference if reference in common else common[0]
+        notes.append(f"{few} fewer than {min_cell} customers, too few to be a level of their own even together: in "
+                     f"the models they are counted with the reference level '{label}' (their counts are not shown).")
+    return values.where(~values.isin(rare), label)
+
+
+def _variable_columns(complete, variables, kinds, reference_levels, notes, min_cell=None):
     var_columns: dict[str, dict[str, pd.Series]] = {}
     categorical_levels: dict[str, tuple[str, ...]] = {}
     for var in variables:
         values = complete[var]
         if kinds[var] == "categorical":
+            values = _pool_rare_levels(values, var, min_cell, reference_levels.get(var), notes)
+            complete[var] = values
             levels = levels_by_frequency(values)
             ref = reference_levels.get(var)
             if ref is not None and ref in levels:
@@ -232,12 +273,14 @@ def build_design(
     *,
     source: str,
     reference_levels: Mapping[str, str] | None = None,
+    min_cell: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Design, pd.Series]:
     """The design matrix for ``covariates`` (course defaults when None).
 
     Numeric columns enter per unit as given; text columns (and those listed in ``categorical``) become treatment
     dummies ``column[level]`` against the most frequent level (ties: alphabetical); ``"a:b"`` is the product of the
-    two terms' columns. Returns (design frame, base variables, Design, missing-covariate mask).
+    two terms' columns. With ``min_cell``, levels with fewer customers are pooled (:func:`_pool_rare_levels`; the
+    base variables carry the pooled labels). Returns (design frame, base variables, Design, missing-covariate mask).
     """
     terms, variables = parse_terms(covariates)
     io.require_columns(df, variables, source=source)
@@ -247,10 +290,11 @@ def build_design(
         io.require_columns(df, sorted(unknown), source=source)
     base_df, kinds = _base_variables(df, variables, forced, source)
     missing = base_df.isna().any(axis=1)
-    complete = base_df.loc[~missing]
+    complete = base_df.loc[~missing].copy()
     notes: list[str] = []
     var_columns, categorical_levels = _variable_columns(complete, variables, kinds, dict(reference_levels or {}),
-                                                        notes)
+                                                        notes, min_cell)
+    base_df.loc[complete.index, list(categorical_levels)] = complete[list(categorical_levels)]
     columns, term_columns = _term_columns(terms, var_columns, notes)
     X = pd.DataFrame(columns, index=complete.index)
     design = Design(terms=tuple(term_columns), columns=tuple(X.columns), term_columns=term_columns,
@@ -277,12 +321,15 @@ def infer_snapshot(
     return max(candidates) if candidates else None
 
 
-def _durations_from_dates(df, signup_col, churn_date_col, snapshot_date, duration_col, time_unit, source, dropped):
+def _durations_from_dates(df, signup_col, churn_date_col, snapshot_date, duration_col, time_unit, source, dropped,
+                          event_col=None, event_value=None):
     signup = io.coerce_date(df, signup_col, source=source)
     churn = io.coerce_date(df, churn_date_col, source=source)
     snapshot = io.parse_snapshot(snapshot_date) if snapshot_date is not None else None
     if snapshot is None:
         snapshot = infer_snapshot(df, signup, churn, duration_col, time_unit, source)
+    churn = fill_churn_dates(df, churn, signup, event_col, event_value, duration_col, time_unit, snapshot,
+                                  source, dropped)
     before = churn.notna() & signup.notna() & (churn < signup)
     if before.any():
         raise DataError.from_mask(source, churn_date_col, f"churn date before {signup_col} (negative duration)",
@@ -299,6 +346,26 @@ def _durations_from_dates(df, signup_col, churn_date_col, snapshot_date, duratio
     duration_from = (f"'{signup_col}' to '{churn_date_col}' (or to the snapshot {snapshot:%Y-%m-%d} when "
                      f"active), in {time_unit}")
     return duration, event, ~missing & ~late_signup, duration_from, snapshot
+
+
+def fill_churn_dates(df, churn, signup, event_col, event_value, duration_col, time_unit, snapshot, source,
+                          dropped) -> pd.Series:
+    """Churn dates with the blanks of customers whose ``event_col`` says they churned filled in: signup + the
+    duration column when the file has one (its value is the time to churn), else the snapshot (they had left by
+    then). Such a customer was once counted as active and put on the at-risk list."""
+    if not (event_col and event_col in df.columns):
+        return churn
+    flag = io.coerce_flag(df, event_col, source=source, true_value=event_value)
+    blank = churn.isna() & (flag == 1).fillna(False).to_numpy(dtype=bool) & signup.notna()
+    if not blank.any():
+        return churn
+    fill = pd.Series(snapshot, index=df.index, dtype="datetime64[ns]")
+    if duration_col and duration_col in df.columns:
+        dur = io.coerce_numeric(df, duration_col, source=source)
+        implied = signup + pd.to_timedelta(dur * days_per_unit(time_unit), unit="D")
+        fill = implied.where(dur.notna() & (dur >= 0), fill)
+    dropped["churned without a churn date"] += int(blank.sum())
+    return churn.where(~blank, fill)
 
 
 def _durations_from_column(df, duration_col, event_col, event_value, time_unit, source, dropped):
@@ -325,10 +392,11 @@ def role_columns(df: pd.DataFrame, rows, roles: Mapping[str, str | None], source
         io.require_columns(df, [col], source=source)
         if role in ("revenue", "acquisition_cost"):
             extra[role] = io.coerce_numeric(df, col, source=source, min_value=0).loc[rows]
-        elif role == "id":
-            extra[role] = df[col].loc[rows].astype(str)
+        elif role == "id":       # as in the file (read as text: loaders passes id_col to io.read_raw)
+            ids = df[col].loc[rows].astype(object)
+            extra[role] = ids.where(ids.notna(), "").astype(str)
         else:
-            extra[role] = df[col].loc[rows].astype(object).where(df[col].loc[rows].notna(), "(missing)").astype(str)
+            extra[role] = _as_labels(df[col].loc[rows]).fillna("(missing)").astype(str)   # 2.0 → "2"
     if "id" in extra and extra["id"].duplicated().any():
         dup = extra["id"].duplicated(keep=False)
         # row numbers only: the ids themselves are personal data and never go into a message
@@ -372,18 +440,35 @@ def prepare(
     acquisition_cost_col: str | None = None,
     source: str = "<data>",
     reference_levels: Mapping[str, str] | None = None,
+    min_cell: int | None = None,
 ) -> SurvivalData:
-    """Durations, events and covariates under the policy in the module docstring."""
+    """Durations, events and covariates under the policy in the module docstring (``min_cell``: category levels
+    with fewer customers are pooled). An error about the id column names rows, never ids."""
+    try:
+        return _prepare(df, duration_col, event_col, event_value, signup_col, churn_date_col, snapshot_date,
+                        covariates, categorical, time_unit, id_col, segment_col, revenue_col, acquisition_cost_col,
+                        source, reference_levels, min_cell)
+    except DataError as exc:
+        if id_col and exc.column == id_col and exc.values and not isinstance(exc, ParameterError):
+            masked = [v if v == "(duplicate id)" else "(id)" for v in exc.values]
+            raise DataError(exc.source, exc.column, exc.rule, exc.rows, masked, n_bad=exc.n_bad) from None
+        raise
+
+
+def _prepare(df, duration_col, event_col, event_value, signup_col, churn_date_col, snapshot_date, covariates,
+             categorical, time_unit, id_col, segment_col, revenue_col, acquisition_cost_col, source, reference_levels,
+             min_cell) -> SurvivalData:
     days_per_unit(time_unit)
     n_input = len(df)
     dropped = {k: 0 for k in ("missing duration or event", "zero duration", "signup after snapshot",
-                              "churn after snapshot", "missing covariate")}
+                              "churn after snapshot", "missing covariate", "churned without a churn date")}
     has_duration = bool(duration_col) and duration_col in df.columns and bool(event_col) and event_col in df.columns
     has_dates = bool(signup_col) and signup_col in df.columns and bool(churn_date_col) and churn_date_col in df.columns
     snapshot = None
     if has_dates and (snapshot_date is not None or not has_duration):
         duration, event, keep, duration_from, snapshot = _durations_from_dates(
-            df, signup_col, churn_date_col, snapshot_date, duration_col, time_unit, source, dropped)
+            df, signup_col, churn_date_col, snapshot_date, duration_col, time_unit, source, dropped,
+            event_col=event_col, event_value=event_value)
     elif has_duration:
         duration, event, keep, duration_from = _durations_from_column(
             df, duration_col, event_col, event_value, time_unit, source, dropped)
@@ -399,7 +484,7 @@ def prepare(
     keep = keep & ~zero
 
     X, base, design, missing_cov = build_design(
-        df.loc[keep], covariates, categorical, source=source, reference_levels=reference_levels)
+        df.loc[keep], covariates, categorical, source=source, reference_levels=reference_levels, min_cell=min_cell)
     dropped["missing covariate"] += int(missing_cov.sum())
     rows = X.index
     frame = pd.concat([pd.DataFrame({"duration": duration.loc[rows].astype("float64"),
@@ -415,9 +500,9 @@ def prepare(
 
 def policy_table(sd: SurvivalData) -> pd.DataFrame:
     """Every input rule, what happens, and how many rows it touched here."""
-    rows = [{"rule": rule, "policy": policy, "rows": sd.dropped.get(rule, 0) if rule in sd.dropped else 0}
-            for rule, policy in POLICIES.items()]
-    return pd.DataFrame(rows)
+    rows = [{"rule": rule, "policy": policy, "rows": sd.dropped[rule] if rule in sd.dropped else
+             (pd.NA if rule == "category level below min_cell" else 0)} for rule, policy in POLICIES.items()]
+    return pd.DataFrame(rows).astype({"rows": "Int64"})
 
 
 def group_values(sd: SurvivalData, column: str) -> pd.Series:
@@ -427,3 +512,25 @@ def group_values(sd: SurvivalData, column: str) -> pd.Series:
     if column in sd.base:
         return sd.base[column].astype(str)
     raise DataError(sd.source, column, "segment column was not loaded (pass it as segment_col)")
+
+
+def restrict(sd: SurvivalData, keep, note: str | None = None) -> SurvivalData:
+    """``sd`` on the rows where ``keep`` holds, with its design rebuilt on them: a level left without customers
+    loses its column (a reference level left without customers gives way to the most frequent remaining one), a
+    column left constant leaves the model. ``note`` (in words) is added to the design notes."""
+    keep = np.asarray(keep, dtype=bool)
+    rows = sd.frame.index[keep]
+    base = sd.base.loc[rows].copy()
+    terms = list(sd.design.terms)
+    variables = list(dict.fromkeys(p for t in terms for p in t.split(":")))
+    kinds = {v: "categorical" if v in sd.design.categorical else "numeric" for v in variables}
+    notes = [*sd.design.notes, *([note] if note else [])]
+    fresh: list[str] = []
+    var_columns, levels = _variable_columns(base, variables, kinds, sd.design.reference_levels, fresh)
+    columns, term_columns = _term_columns(terms, var_columns, fresh)
+    X = pd.DataFrame(columns, index=rows)
+    design = Design(terms=tuple(term_columns), columns=tuple(X.columns), term_columns=term_columns,
+                    categorical=dict(levels), notes=tuple(notes + fresh))
+    frame = pd.concat([sd.frame.loc[rows, ["duration", "event"]], X], axis=1)
+    return replace(sd, frame=frame, base=base, extra=sd.extra.loc[rows], design=design)
+

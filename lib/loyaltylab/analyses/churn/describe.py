@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from loyaltylab import narrative, privacy
+from loyaltylab.analyses.churn.baseline import SUPPORT_AT_RISK, TAIL_EVENTS
+from loyaltylab.analyses.churn.km import CI_TYPE_TEXT
 from loyaltylab.narrative import count, esc, percent
 
 UNIT_ZH = {"days": "天", "weeks": "周", "months": "个月", "years": "年"}
@@ -65,8 +67,15 @@ def _logrank(result) -> str:
         return "Fewer than two groups large enough to compare: no log-rank test."
     verdict = "differ" if lr.p_value < _alpha(result) else "do not differ significantly"
     n_sig = int(lr.pairwise["significant"].sum())
+    left = (f"; {count(lr.left_out)} {'group' if lr.left_out == 1 else 'groups'} with fewer than "
+            f"{result.min_cell} customers {'is' if lr.left_out == 1 else 'are'} left out" if lr.left_out else "")
+    shown = set(result.km_groups.curves) if result.km_groups is not None else set(lr.groups)
+    hidden = [g for g in lr.groups if g not in shown]
+    also = (f", including {_names(hidden)}, which the table hides only to protect a smaller group's count"
+            if hidden else "")
     return (f"Survival curves by {esc(lr.column)} {verdict} (log-rank χ² = {lr.statistic:.1f}, df = {lr.df}, "
-            f"{narrative.p_value(lr.p_value)}); {n_sig} of {len(lr.pairwise)} pairs differ after Holm's correction.")
+            f"{narrative.p_value(lr.p_value)}; R's survdiff over every group with at least {result.min_cell} "
+            f"customers{also}{left}); {n_sig} of {len(lr.pairwise)} pairs differ after Holm's correction.")
 
 
 def _cox(result) -> str:
@@ -86,7 +95,7 @@ def _cox(result) -> str:
         text = (f"In {which} no covariate has a hazard ratio significantly different from 1 at the "
                 f"{level(_alpha(result))} level.")
     # an interaction is a term "a:b" of the covariates parameter (a level value may contain ':' too)
-    for r in t[t["term"].str.contains(":", regex=False)].itertuples():
+    for r in t[t["term"].str.contains(":", regex=False) & np.isfinite(t["coef"])].itertuples():
         synergy = "lowers" if r.coef < 0 else "raises"
         text += (f" The interaction {esc(r.covariate)} has HR {r.hazard_ratio:.3f} per unit of the product "
                  f"({level(result.confidence)} CI {r.hr_lower:.3f}–{r.hr_upper:.3f}, {narrative.p_value(r.p_value)}):"
@@ -97,17 +106,24 @@ def _cox(result) -> str:
 
 def _ph(result) -> str:
     ph = result.ph
-    sample = (f" (tested on a fixed-seed sample of {count(ph.n_used)} of {count(ph.n_total)} customers)"
-              if ph.sampled else "")
+    test = (f"R's survival ≥ 3.0 cox.zph, per term, {esc(ph.time_transform)} time transform; global "
+            f"χ² = {ph.global_statistic:.2f}, df = {ph.global_df}, {narrative.p_value(ph.global_p)}")
+    if ph.violations and ph.global_p >= _alpha(result):
+        verb = "has" if len(ph.violations) == 1 else "have"
+        return (f"{_names(ph.violations)} {verb} a proportional-hazards p-value below the {level(_alpha(result))} "
+                f"level, but the global test does not reject proportional hazards ({test}); with {len(ph.table)} "
+                "terms tested that can be chance, so the unstratified model scores.")
     if ph.violations:
-        return (f"Proportional hazards is doubtful for {_names(ph.violations)} (global Schoenfeld test "
-                f"{narrative.p_value(ph.global_p)}){sample}"
-                + (f"; the remedy — a model stratified by {_names(result.remedy.strata)} — is the model that "
-                   "scores the early warning, at_risk.csv and CLV." if result.remedy is not None
-                   else "; see the advice below (no categorical variable to stratify by, so the plain model "
-                   "scores)."))
-    return (f"No covariate violates proportional hazards at the {level(_alpha(result))} level (global Schoenfeld "
-            f"test {narrative.p_value(ph.global_p)}){sample}: the hazard ratios hold over the whole customer life.")
+        skipped = (f" Stratifying by {_names(ph.not_stratified)} as well would leave strata of fewer than "
+                   f"{SUPPORT_AT_RISK} customers, so {'it stays a covariate' if len(ph.not_stratified) == 1 else 'they stay covariates'}."
+                   if ph.not_stratified else "")
+        remedy = (f"; the remedy — a model stratified by {_names(result.remedy.strata)} — is the model that scores "
+                  "the early warning, at_risk.csv, the validation and CLV." if result.remedy is not None
+                  else "; see the advice below (no categorical variable to stratify by with enough customers per "
+                  "stratum, so the plain model scores).")
+        return f"Proportional hazards is doubtful for {_names(ph.violations)} ({test}){remedy}{skipped}"
+    return (f"No covariate violates proportional hazards at the {level(_alpha(result))} level ({test}): the hazard "
+            "ratios hold over the whole customer life.")
 
 
 def _aft(result) -> str:
@@ -147,6 +163,17 @@ def _warning(result) -> str:
             f"common reasons: {reasons}.")
 
 
+def _reasons_rule(result) -> str:
+    w = result.warning
+    strata = (f" {_names(w.strata)} {'acts' if len(w.strata) == 1 else 'act'} through the stratum's own baseline "
+              "hazard (no coefficient), so it is never listed as a reason; its effect is in the probability."
+              if w.strata else "")
+    return ("The reasons listed for a customer are the model terms that raise this customer's churn hazard above "
+            f"the average customer's and whose effect is significant at the {level(_alpha(result))} level (for a "
+            "category other than the reference level: that level's own coefficient too), up to three, largest first; "
+            f"a customer with none has no reason listed.{strata}")
+
+
 def _backtest(result) -> str:
     b, unit = result.backtest, _unit(result)
     if b is None:
@@ -161,7 +188,10 @@ def _truth(result) -> str | None:
     if result.truth is None:
         return None
     cx = result.truth[result.truth["model"] == "Cox"]
-    return (f"{int(cx['covered'].sum())} of {len(cx)} true hazard coefficients lie inside the Cox model's "
+    what = ("pseudo-true hazard coefficients (what a Cox model on these covariates estimates when latent loyalty, "
+            "which the data do not show, also lowers the hazard)"
+            if result.truth.attrs.get("against") == "pseudo_true_coefficients" else "true hazard coefficients")
+    return (f"{int(cx['covered'].sum())} of {len(cx)} {what} lie inside the Cox model's "
             f"{level(result.confidence)} intervals (about {level(result.confidence)} is expected).")
 
 
@@ -200,28 +230,66 @@ def describe_data(result) -> list[str]:
 
 
 def describe_km(result) -> list[str]:
-    return [_km(result)]
+    """The curves, the interval type, and the restricted mean survival time."""
+    lines = [_km(result), f"Intervals of the curves and of the median: {CI_TYPE_TEXT}."]
+    t = result.rmst
+    if t is not None and len(t):
+        unit = _unit(result)
+        shown = t[t["group"] != "All customers"]
+        text = (f"Restricted mean survival time up to τ = {t['tau'].iloc[0]:g} {unit} (the expected {unit} as a "
+                f"customer within the first {t['tau'].iloc[0]:g}; R: print(survfit(...), rmean = τ)): "
+                f"{t['estimate'].iloc[0]:.1f} {unit} for all customers")
+        if len(shown):
+            text += "; " + ", ".join(f"{esc(r.group)} {r.estimate:.1f} (SE {r.se:.1f})" for r in shown.itertuples())
+        lines.append(text + ".")
+    return lines
 
 
 def describe_logrank(result) -> list[str]:
     return [_logrank(result)]
 
 
+def _model_tests(result) -> str | None:
+    c = result.cox
+    if c.tests is None:
+        return None
+    t = c.tests.set_index("test")
+    parts = [f"{name} χ² = {t.loc[key, 'statistic']:.2f} (df {int(t.loc[key, 'df'])}, "
+             f"{narrative.p_value(t.loc[key, 'p_value'])})"
+             for key, name in (("likelihood_ratio", "likelihood ratio"), ("wald", "Wald"), ("score", "score"))]
+    conc = (f"; concordance {c.concordance:.3f} (SE {c.concordance_se:.3f})" if c.concordance_se is not None
+            else "")
+    return ("The model as a whole (R's summary.coxph): " + ", ".join(parts) + conc + ". Each term is tested as a "
+            "whole in the table of terms (a factor is one test on k−1 df).")
+
+
 def describe_cox(result) -> list[str]:
-    return [_cox(result), *(esc(note) for note in result.cox.notes)]
+    """The drivers, R's tests of the model, and every coefficient that does not exist, in words."""
+    tests = _model_tests(result)
+    return [_cox(result), *([tests] if tests else []), *(esc(note) for note in result.model_notes),
+            *(esc(note) for note in result.cox.notes)]
 
 
 def describe_ph(result) -> list[str]:
-    """The Schoenfeld verdict, and which model scores the early warning."""
-    ph = result.ph
+    """The PH verdict, which model scores the early warning, and how its baseline is kept to what the data support."""
     scoring = (f"**Model used for scoring:** {esc(result.scoring.label)}. The early warning, `at_risk.csv`, the "
                "validation and CLV all use this model"
                + (" (the stratified remedy, since proportional hazards failed for a categorical variable)."
-                  if result.remedy is not None else ".")
-               + (f" The Schoenfeld test ran on a fixed-seed sample of {count(ph.n_used)} of {count(ph.n_total)} "
-                  "customers (its cost grows about quadratically with the number of customers)." if ph.sampled
-                  else ""))
-    return [_ph(result), scoring]
+                  if result.remedy is not None else "."))
+    rule = (f"Each baseline hazard{' (one per stratum)' if result.scoring.strata else ''} is used only up to the "
+            f"tenure at which {SUPPORT_AT_RISK} of its customers (or half of a smaller stratum) are still at risk; "
+            f"beyond that it continues at its average rate over its last {TAIL_EVENTS} churn events, so no "
+            "probability rests on a handful of customers. The test uses every customer (it costs O(n log n)).")
+    return [_ph(result), scoring, rule]
+
+
+def describe_ph_plot(result) -> list[str]:
+    """What the scaled Schoenfeld residual plot shows."""
+    if not result.ph.violations:
+        return ["No term violates proportional hazards, so no residual plot is needed."]
+    return ["Each point is a churn event: the term's scaled Schoenfeld residual plus its coefficient, against "
+            "tenure (R's km scale). The smooth (lowess) estimates the coefficient at each tenure; under proportional "
+            "hazards it is flat at the dashed line (the Cox estimate). A factor is shown by its linear predictor."]
 
 
 def describe_aft(result) -> list[str]:
@@ -245,8 +313,12 @@ def describe_warning_intro(result) -> list[str]:
 
 
 def describe_warning(result) -> list[str]:
-    return [_warning(result) + f" The ranked action list ({count(result.warning.n_active)} customers) is in "
-            "`at_risk.csv`."]
+    """The warning, the rule behind the reasons, and whether the action list was written."""
+    written = (f" The ranked action list ({count(result.warning.n_active)} customers, with their ids) is in "
+               "`at_risk.csv`." if result.params.write_action_list else
+               " The ranked action list with customer ids is written only when the `write_action_list` parameter "
+               "is True (it is off here).")
+    return [_warning(result) + written, _reasons_rule(result)]
 
 
 def describe_backtest(result) -> list[str]:
@@ -270,8 +342,12 @@ def captions(result) -> dict[str, str]:
         "logrank": "Log-rank test across groups",
         "pairwise": "Pairwise log-rank tests (Holm-adjusted)",
         "cox": f"Cox proportional hazards ({conf} intervals)",
-        "ph": (f"Schoenfeld test per covariate (time transform: {ph.time_transform}); global χ² = "
-               f"{ph.global_statistic:.2f}, df = {ph.global_df}, p = {ph.global_p:.4f}"),
+        "ph": (f"Proportional-hazards test per term (R ≥ 3.0 cox.zph, time transform: {ph.time_transform}); "
+               f"global χ² = {ph.global_statistic:.2f}, df = {ph.global_df}, p = {ph.global_p:.4g}"),
+        "ph_plot": "Scaled Schoenfeld residuals of the terms that violate proportional hazards, with a lowess smooth",
+        "cox_tests": "Tests of the whole model (R: summary.coxph): likelihood ratio, Wald, score",
+        "cox_terms": "One Wald test per term (a factor is one test on k−1 df)",
+        "rmst": (f"Restricted mean survival time ({conf} intervals; {unit})"),
         "advice": "What to do about the violations",
         "remedy": (f"Cox model stratified by {', '.join(result.remedy.strata)}" if result.remedy is not None else ""),
         "aft": "Parametric models by AIC",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import privacy
-from loyaltylab.analyses.churn.cox import conditional_churn_probability, cumhaz_for, partial_hazard
+from loyaltylab.analyses.churn.baseline import conditional_churn_probability, cumhaz_for, partial_hazard
 from loyaltylab.analyses.churn.km import kaplan_meier
 from loyaltylab.analyses.churn.plots import plot_km
 
@@ -40,11 +40,12 @@ def plot_explorer(result, segment: str, horizon: float):
                       confidence=result.confidence)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     plot_km(km, time_unit=sd.time_unit, at_risk=False, horizon=horizon, ax=ax, title=f"{segment}: survival")
-    active = sub.index[sub["event"].to_numpy() == 0]
-    t0 = sub.loc[active, "duration"].to_numpy(dtype=float)
-    h0, _ = cumhaz_for(result.scoring, sd, active, t0)
-    h1, _ = cumhaz_for(result.scoring, sd, active, t0 + float(horizon))
-    p = conditional_churn_probability(h0, h1, partial_hazard(result.scoring, sub.loc[active]))
+    msd = result.data_for_models                     # the customers the scoring model knows
+    active = sub.index[sub["event"].to_numpy() == 0].intersection(msd.frame.index)
+    t0 = msd.frame.loc[active, "duration"].to_numpy(dtype=float)
+    h0, _ = cumhaz_for(result.scoring, msd, active, t0)
+    h1, _ = cumhaz_for(result.scoring, msd, active, t0 + float(horizon))
+    p = conditional_churn_probability(h0, h1, partial_hazard(result.scoring, msd.frame.loc[active]))
     summary = pd.DataFrame([{"segment": segment, "customers": int(len(sub)), "active": int(len(active)),
                              f"S({horizon:g})": float(km.survival_at["survival"].iloc[0]),
                              f"expected churners within {horizon:g} {sd.time_unit}": float(p.sum()),

@@ -12,7 +12,8 @@ from loyaltylab.analyses.churn.warning import EarlyWarning
 
 def plot_km(km: KMResult | KMGroups, *, time_unit: str = "days", at_risk: bool = True, horizon: float | None = None,
             ax=None, title: str | None = None):
-    """KM curve(s) with confidence bands and the number at risk under the plot (visible groups only)."""
+    """KM curve(s) with confidence bands (log-log) and, under the plot, the customers at risk, censored and churned
+    (visible groups only; censored and churned are cumulative up to each tick, as lifelines and R's risk tables)."""
     import matplotlib.pyplot as plt
     from lifelines.plotting import add_at_risk_counts
 
@@ -32,7 +33,7 @@ def plot_km(km: KMResult | KMGroups, *, time_unit: str = "days", at_risk: bool =
     ax.set_title(title or ("Kaplan-Meier survival by " + km.column if isinstance(km, KMGroups)
                            else "Kaplan-Meier survival"))
     if at_risk and curves:
-        add_at_risk_counts(*[c.fitter for c in curves], ax=ax, rows_to_show=["At risk"])
+        add_at_risk_counts(*[c.fitter for c in curves], ax=ax, rows_to_show=["At risk", "Censored", "Events"])
     plt.tight_layout()
     return ax
 
@@ -44,7 +45,8 @@ def plot_hazard_ratios(cox: CoxResult, ax=None, title: str | None = None):
     from loyaltylab.plots import forest_plot
 
     alpha = round(1.0 - cox.confidence, 12)
-    t = cox.table.assign(label=cox.table["covariate"])
+    t = cox.table[np.isfinite(cox.table["coef"])]          # a coefficient that does not exist is not drawn
+    t = t.assign(label=t["covariate"])
     ax = forest_plot(t, "hazard_ratio", "hr_lower", "hr_upper", "label", ref=1.0, highlight_col="significant",
                      xlabel=f"Hazard ratio (log scale; < 1 = longer customer life; red = p < {alpha:g})",
                      title=title or f"Cox hazard ratios ({level(cox.confidence)} CI)", log_x=True, ax=ax)
@@ -135,3 +137,49 @@ def plot_truth(table: pd.DataFrame, ax=None, title: str | None = None, confidenc
     ax.legend(loc="best", framealpha=0.9, frameon=True)
     plt.tight_layout()
     return ax
+
+
+def plot_ph_residuals(result, terms=None, *, max_points: int = 3000, axes=None):
+    """R's ``plot(cox.zph(fit))`` for the terms that violate proportional hazards (or ``terms``): each churn event's
+    scaled Schoenfeld residual + β̂ against tenure on the km scale, with a lowess smooth (the coefficient as it
+    changes with tenure) and the Cox estimate dashed (a factor: its linear predictor, reference 1). At most
+    ``max_points`` events are drawn (a fixed-seed sample; the smooth uses the same points). None when there is
+    nothing to draw."""
+    import matplotlib.pyplot as plt
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    from loyaltylab.plots import PALETTE
+
+    ph = result.ph
+    terms = [t for t in (ph.violations if terms is None else terms) if t in ph.residuals.columns]
+    if not terms:
+        return None
+    res = ph.residuals
+    if len(res) > max_points:
+        res = res.iloc[np.sort(np.random.default_rng(0).choice(len(res), max_points, replace=False))]
+    if axes is None:
+        _, axes = plt.subplots(1, len(terms), figsize=(5.2 * len(terms), 4), squeeze=False)
+        axes = axes[0]
+    coef = result.cox.table.set_index("covariate")["coef"]
+    x = res["transformed_time"].to_numpy(dtype=float)
+    for ax, term in zip(np.atleast_1d(axes), terms):
+        y = res[term].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        ax.scatter(x[ok], y[ok], s=6, alpha=0.35, color=PALETTE[0], label="events")
+        smooth = lowess(y[ok], x[ok], frac=0.5, it=0, return_sorted=True)
+        ax.plot(smooth[:, 0], smooth[:, 1], color=PALETTE[3], lw=2, label="lowess smooth")
+        cols = [c for c in result.data_for_models.design.term_columns.get(term, ()) if c in coef.index]
+        ref = float(coef[cols[0]]) if len(cols) == 1 else 1.0
+        ax.axhline(ref, color="#555555", ls="--", lw=1, label="Cox estimate")
+        ticks = np.quantile(x, [0.0, 0.25, 0.5, 0.75, 1.0])
+        order = np.argsort(x)
+        labels = np.interp(ticks, x[order], res["time"].to_numpy(dtype=float)[order])
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{v:.3g}" for v in labels])
+        ax.set_xlabel(f"Tenure ({result.data.time_unit}, {ph.time_transform} scale)")
+        ax.set_ylabel(f"Beta(t) for {term}")
+        p_value = float(ph.table.set_index("term").loc[term, "p_value"])
+        ax.set_title(f"{term}: p = {p_value:.3g}")
+        ax.legend(loc="best", fontsize=8)
+    plt.tight_layout()
+    return axes

@@ -8,15 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loyaltylab.analyses.churn.cox import (
-    CoxResult,
+from loyaltylab.analyses.churn.baseline import (
     conditional_churn_probability,
     cumhaz_for,
-    fit_cox,
     partial_hazard,
     predict_survival,
     risk_score,
 )
+from loyaltylab.analyses.churn.cox import CoxResult, fit_cox
 from loyaltylab.analyses.churn.data import SurvivalData
 from loyaltylab.analyses.churn.km import kaplan_meier, step_at
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +12,13 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import io, privacy
-from loyaltylab.analyses.churn.cox import CoxResult, conditional_churn_probability, cumhaz_for, fit_cox, partial_hazard
-from loyaltylab.analyses.churn.data import SurvivalData, days_per_unit, infer_snapshot, prepare
+from loyaltylab.analyses.churn.baseline import conditional_churn_probability, cumhaz_for, partial_hazard
+from loyaltylab.analyses.churn.cox import CoxResult
+from loyaltylab.analyses.churn.data import SurvivalData, days_per_unit, fill_churn_dates, infer_snapshot, prepare
+from loyaltylab.errors import DataError
 
 ACTION_LIST = "at_risk.csv"
+GROUP_SEP = "\x1f"              # joins a customer's reason groups (the aggregate table counts them)
 
 
 @dataclass(frozen=True)
@@ -22,23 +27,36 @@ class EarlyWarning:
     scores: pd.DataFrame           # active customers, ranked: tenure, churn_probability, rank, risk_decile, top_factors, extrapolated
     n_active: int
     expected_churners: float
-    factor_counts: pd.DataFrame    # how often each factor is a top reason in the top decile (aggregate, no ids;
+    factor_counts: pd.DataFrame    # how often each factor is a reason in the top decile (aggregate, no ids;
     #                                numeric terms grouped by name; counts below min_cell suppressed)
     model: str = "Cox"             # the model that scored (the stratified one when PH was remedied)
+    strata: tuple[str, ...] = ()   # variables the scoring model stratifies by (no reasons: no coefficient)
 
 
-def _term_codes(sd: SurvivalData, pos: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per term: (codes per customer, label per code) — 'segment=Basic', 'provider_proactive=0', 'x1=1.23'.
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
 
-    Labels are formatted once per distinct value (numbers rounded to 3 significant digits), so this stays fast
-    at a million customers. ``pos``: row positions in ``sd``."""
+
+def _term_codes(cox: CoxResult, sd: SurvivalData, pos: np.ndarray, terms: list[str]) -> dict:
+    """Per term: (codes per customer, reason per code, group per code, eligible per code).
+
+    A reason is in words — 'Contract is Month-to-month', 'MonthlyCharges is high (104; average 64.8)'. A category
+    level is eligible when the term's Wald test is significant and, for a level other than the reference, the level's
+    own coefficient is too; a numeric term when its Wald test is significant. Labels are formatted once per distinct
+    value (numbers rounded to 3 significant digits), so this stays fast at a million customers."""
     out = {}
     base = sd.base.iloc[pos]
-    for term in sd.design.terms:
+    sig = cox.table.set_index("covariate")["significant"]
+    beta = cox.fitter.params_
+    for term in terms:
         parts = term.split(":")
+        term_ok = cox.term_significant(term)
         if len(parts) == 1 and term in sd.design.categorical:
-            codes, uniques = pd.factorize(base[term], sort=True)
-            names = [f"{term}={u}" for u in uniques]
+            codes, uniques = pd.factorize(base[term].astype(str), sort=True)
+            ref = sd.design.categorical[term][0]
+            names = [f"{term} is {u}" for u in uniques]
+            groups = names
+            ok = [term_ok and (u == ref or bool(sig.get(f"{term}[{u}]", False))) for u in uniques]
         else:
             prod = np.ones(len(pos))
             for p in parts:
@@ -48,8 +66,17 @@ def _term_codes(sd: SurvivalData, pos: np.ndarray) -> dict[str, tuple[np.ndarray
                 mag = np.where(prod != 0, np.floor(np.log10(np.abs(prod))), 0)
             rounded = np.round(prod / 10 ** (mag - 2)) * 10 ** (mag - 2)
             uniques, codes = np.unique(rounded, return_inverse=True)
-            names = [f"{term}={u:.3g}" for u in uniques]
-        out[term] = (np.asarray(codes).ravel(), np.array(names, dtype=object))
+            cols = sd.design.term_columns[term]
+            if len(cols) == 1 and cols[0] in beta.index:
+                mean = float(cox.fitter._norm_mean[cols[0]])
+                word = "high" if float(beta[cols[0]]) > 0 else "low"
+                names = [f"{term} is {word} ({_fmt(u)}; average {_fmt(mean)})" for u in uniques]
+            else:
+                names = [f"{term} = {_fmt(u)}" for u in uniques]
+            groups = [term] * len(uniques)
+            ok = [term_ok] * len(uniques)
+        out[term] = (np.asarray(codes).ravel(), np.array(names, dtype=object), np.array(groups, dtype=object),
+                     np.array(ok, dtype=bool))
     return out
 
 
@@ -65,32 +92,41 @@ def _contributions(cox: CoxResult, sd: SurvivalData, pos: np.ndarray) -> tuple[l
     return terms, contrib
 
 
-def top_factors(cox: CoxResult, sd: SurvivalData, rows: pd.Index, k: int = 3) -> tuple[pd.Series, np.ndarray]:
-    """The ``k`` model terms that raise each customer's hazard most above the average customer's
-    (contribution of a term = Σ β_j (x_j − x̄_j) over its columns), as 'term=value; …'. Terms that lower the
-    hazard are not listed."""
+def top_factors(cox: CoxResult, sd: SurvivalData, rows: pd.Index, k: int = 3
+                ) -> tuple[pd.Series, np.ndarray, pd.Series]:
+    """The ``k`` model terms that raise each customer's hazard most above the average customer's (contribution of
+    a term = Σ β_j (x_j − x̄_j) over its columns) among those the data support (see :func:`_term_codes`), in words,
+    joined by '; '. Terms that lower the hazard, or whose effect is not significant, are never listed; a stratifying
+    variable has no coefficient and is not listed. Returns (reasons, contributions, reason groups joined by
+    :data:`GROUP_SEP` for the aggregate table)."""
     pos = sd.frame.index.get_indexer(rows)
     terms, contrib = _contributions(cox, sd, pos)
     n = len(pos)
     if not terms or k <= 0 or n == 0:
-        return pd.Series("", index=rows, dtype=object), contrib
-    # one id per (term, value) label; the last id means "nothing"
-    labels = _term_codes(sd, pos)
+        empty = pd.Series("", index=rows, dtype=object)
+        return empty, contrib, empty.copy()
+    labels = _term_codes(cox, sd, pos, terms)
     ids = np.empty((n, len(terms)), dtype=np.int64)
     names: list[str] = []
+    groups: list[str] = []
+    eligible: list[bool] = []
     for j, term in enumerate(terms):
-        codes, term_names = labels[term]
+        codes, term_names, term_groups, ok = labels[term]
         ids[:, j] = codes + len(names)
         names.extend(term_names)
+        groups.extend(term_groups)
+        eligible.extend(ok)
     none = len(names)
     names_arr = np.array([*names, ""], dtype=object)
-    order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
+    groups_arr = np.array([*groups, ""], dtype=object)
+    usable = np.append(np.array(eligible, dtype=bool), False)[ids] & (contrib > 0)
+    order = np.argsort(np.where(usable, -contrib, np.inf), axis=1, kind="stable")[:, :k]
     r = np.arange(n)
     key = np.zeros(n, dtype=np.int64)
     picks = []
     for p in range(order.shape[1]):
         j = order[:, p]
-        gid = np.where(contrib[r, j] > 0, ids[r, j], none)
+        gid = np.where(usable[r, j], ids[r, j], none)
         picks.append(gid)
         key = key * (none + 1) + gid
     # format each distinct combination once
@@ -99,23 +135,19 @@ def top_factors(cox: CoxResult, sd: SurvivalData, rows: pd.Index, k: int = 3) ->
     else:  # too many labels for one integer key
         _, first, inverse = np.unique(np.stack(picks, axis=1), axis=0, return_index=True, return_inverse=True)
     texts = np.array(["; ".join(names_arr[g[i]] for g in picks if g[i] != none) for i in first], dtype=object)
-    return pd.Series(texts[inverse.ravel()], index=rows), contrib
+    grouped = np.array([GROUP_SEP.join(groups_arr[g[i]] for g in picks if g[i] != none) for i in first],
+                       dtype=object)
+    inverse = inverse.ravel()
+    return pd.Series(texts[inverse], index=rows), contrib, pd.Series(grouped[inverse], index=rows)
 
 
-def _factor_term(factor: str, sd: SurvivalData) -> str:
-    """'segment=Basic' stays (a category); 'MonthlyCharges=44.8' → 'MonthlyCharges' (numeric terms by name)."""
-    term = factor.split("=", 1)[0]
-    return factor if term in sd.design.categorical else term
-
-
-def _factor_counts(scores: pd.DataFrame, sd: SurvivalData, min_cell: int) -> pd.DataFrame:
-    top = scores.loc[scores["risk_decile"] == 1, "top_factors"]
-    exploded = top[top != ""].str.split("; ").explode()
+def _factor_counts(scores: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    top = scores.loc[scores["risk_decile"] == 1, "factor_groups"]
+    exploded = top[top != ""].str.split(GROUP_SEP).explode()
     if not len(exploded):
         return pd.DataFrame(columns=["factor", "customers", "share_of_top_decile", "suppressed"])
-    terms = {f: _factor_term(f, sd) for f in pd.unique(exploded)}
     # a customer counts once per term (two values of one numeric term cannot both be listed, but be safe)
-    grouped = pd.DataFrame({"row": exploded.index, "factor": exploded.map(terms).to_numpy()}).drop_duplicates()
+    grouped = pd.DataFrame({"row": exploded.index, "factor": exploded.to_numpy()}).drop_duplicates()
     counts = grouped["factor"].value_counts().rename_axis("factor").reset_index(name="customers")
     counts["share_of_top_decile"] = counts["customers"] / max(len(top), 1)
     counts = counts.sort_values(["customers", "factor"], ascending=[False, True], kind="mergesort")
@@ -124,30 +156,35 @@ def _factor_counts(scores: pd.DataFrame, sd: SurvivalData, min_cell: int) -> pd.
 
 
 def early_warning(cox: CoxResult, sd: SurvivalData, *, horizon: float, top_k: int = 3,
-                  tail_window: float | None = None, min_cell: int = 5) -> EarlyWarning:
-    """For active customers: P(churn within ``horizon`` | already survived their tenure), ranked (stable order).
-    A stratified ``cox`` scores each customer with their own stratum's baseline hazard."""
+                  min_cell: int = 5) -> EarlyWarning:
+    """For active customers: P(churn within ``horizon`` | already survived their tenure) from the supported
+    baseline (:mod:`.baseline`), ranked (stable order). A stratified ``cox`` scores each customer with their own
+    stratum's baseline hazard."""
     is_active = sd.frame["event"].to_numpy() == 0
     active = sd.frame.index[is_active]
     X = sd.frame[is_active]
     tenure = X["duration"].to_numpy(dtype=float)
-    h_now, _ = cumhaz_for(cox, sd, active, tenure, tail_window=tail_window)
-    h_later, extrap = cumhaz_for(cox, sd, active, tenure + float(horizon), tail_window=tail_window)
+    h_now, _ = cumhaz_for(cox, sd, active, tenure)
+    h_later, extrap = cumhaz_for(cox, sd, active, tenure + float(horizon))
     prob = conditional_churn_probability(h_now, h_later, partial_hazard(cox, X))
     order = np.argsort(-prob, kind="stable")
     ranked = active[order]
-    factors, _ = top_factors(cox, sd, ranked, k=top_k) if len(ranked) else (pd.Series(dtype=object), None)
     n = len(ranked)
+    if n:
+        factors, _, groups = top_factors(cox, sd, ranked, k=top_k)
+    else:
+        factors = groups = pd.Series(dtype=object)
     scores = pd.DataFrame({
         "tenure": tenure[order],
         "churn_probability": prob[order],
         "rank": np.arange(1, n + 1),
         "risk_decile": (np.arange(n) * 10) // max(n, 1) + 1,
-        "top_factors": factors.to_numpy() if n else [],
+        "top_factors": factors.to_numpy(dtype=object) if n else np.array([], dtype=object),
+        "factor_groups": groups.to_numpy(dtype=object) if n else np.array([], dtype=object),
         "extrapolated": extrap[order],
     }, index=ranked)
-    return EarlyWarning(float(horizon), scores, int(n), float(prob.sum()), _factor_counts(scores, sd, min_cell),
-                        cox.label)
+    return EarlyWarning(float(horizon), scores, int(n), float(prob.sum()), _factor_counts(scores, min_cell),
+                        cox.label, tuple(cox.strata))
 
 
 def risk_factor_table(ew: EarlyWarning, top: int = 10) -> pd.DataFrame:
@@ -155,19 +192,32 @@ def risk_factor_table(ew: EarlyWarning, top: int = 10) -> pd.DataFrame:
     return ew.factor_counts.head(top)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(values: pd.Series) -> pd.Series:
+    """Text cells a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) get a
+    leading single quote; other cells are unchanged."""
+    text = values.astype(object)
+    risky = np.fromiter((isinstance(v, str) and v.startswith(FORMULA_START) for v in text), dtype=bool,
+                        count=len(text))
+    return text.where(~risky, "'" + text.astype(str))
+
+
 def at_risk_table(ew: EarlyWarning, sd: SurvivalData, value=None) -> pd.DataFrame:
-    """The action list (the only output with customer ids): id, probability, rank, top factors — and, given the
-    CLV analysis' ``value`` (its per-customer table), expected remaining months, CLV and value at risk."""
+    """The action list (the only output with customer ids): id (as in the input, text), rank, probability, reasons
+    — and, given the CLV analysis' ``value`` (its per-customer table), expected remaining months, CLV and value at
+    risk. Text that a spreadsheet would run as a formula is neutralised (:func:`neutralise`), headers included."""
     ids = sd.extra["id"].loc[ew.scores.index] if "id" in sd.extra else pd.Series(
         [f"row {int(i) + 2}" for i in ew.scores.index], index=ew.scores.index)
     id_name = sd.roles.get("id") or "row"
     out = pd.DataFrame({
-        id_name: ids.to_numpy(),
+        "__id": ids.to_numpy(dtype=object),
         "rank": ew.scores["rank"].to_numpy(),
         f"tenure_{sd.time_unit}": ew.scores["tenure"].to_numpy(),
         f"churn_probability_{ew.horizon:g}_{sd.time_unit}": ew.scores["churn_probability"].round(6).to_numpy(),
         "risk_decile": ew.scores["risk_decile"].to_numpy(),
-        "top_factors": ew.scores["top_factors"].to_numpy(),
+        "top_factors": ew.scores["top_factors"].to_numpy(dtype=object),
     })
     if value is not None and "clv" in value.customers:
         clv = value.customers["clv"].reindex(ew.scores.index).to_numpy()
@@ -175,16 +225,39 @@ def at_risk_table(ew: EarlyWarning, sd: SurvivalData, value=None) -> pd.DataFram
             value.customers["remaining_months"].reindex(ew.scores.index).to_numpy(), 2)
         out["clv"] = np.round(clv, 2)
         out["value_at_risk"] = np.round(clv * ew.scores["churn_probability"].to_numpy(), 2)
+    for col in ("__id", "top_factors"):
+        out[col] = neutralise(out[col])
+    out.columns = neutralise(pd.Series([id_name, *out.columns[1:]], dtype=object)).tolist()
     return out
 
 
-def write_action_list(result, out_dir: str | Path) -> Path:
-    """Write the ranked action list ``at_risk.csv`` (customer ids, probabilities, reasons, value at risk when the CLV
-    analysis is attached) into ``out_dir``; the only file with customer ids. Returns its path."""
+def remove_action_list(out_dir: str | Path) -> None:
+    """Delete a previous run's ``at_risk.csv`` (called before the analysis runs: a failed rerun must not leave
+    the old list beside the failed report)."""
+    path = Path(out_dir) / ACTION_LIST
+    if path.is_file() or path.is_symlink():
+        path.unlink()
+
+
+def write_action_list(result, out_dir: str | Path) -> Path | None:
+    """Write the ranked action list ``at_risk.csv`` into ``out_dir`` when the ``write_action_list`` parameter is
+    True (opt-in: the only file with customer ids); any previous list is removed either way. Written to a private
+    temporary file in the folder and moved into place. Returns its path, or None when not written."""
     out = Path(out_dir)
+    remove_action_list(out)
+    if not getattr(result.params, "write_action_list", False):
+        return None
     out.mkdir(parents=True, exist_ok=True)
     path = out / ACTION_LIST
-    at_risk_table(result.warning, result.data, result.value).to_csv(path, index=False, encoding="utf-8")
+    table = at_risk_table(result.warning, result.data_for_models, result.value)
+    fd, tmp = tempfile.mkstemp(prefix=".at_risk.", suffix=".csv", dir=out)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            table.to_csv(fh, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -228,6 +301,16 @@ def lift_at(y, score, fraction: float = 0.1) -> tuple[float, float, float]:
     return (rate / base if base > 0 else np.nan), rate, base
 
 
+def _churn_dates(df, churn_date_col, signup_col, event_col, event_value, duration_col, time_unit, snapshot,
+                 source) -> pd.Series:
+    """Churn dates as the analysis reads them (a churn flag with a blank date filled in, see data.py)."""
+    churn = io.coerce_date(df, churn_date_col, source=source)
+    signup = io.coerce_date(df, signup_col, source=source)
+    scratch = {"churned without a churn date": 0}
+    return fill_churn_dates(df, churn, signup, event_col, event_value, duration_col, time_unit, snapshot, source,
+                                 scratch)
+
+
 def _decile_calibration(p: np.ndarray, y: np.ndarray, bins: int) -> pd.DataFrame:
     order = np.argsort(p, kind="mergesort")
     n = len(p)
@@ -253,9 +336,15 @@ def backtest(
     penalizer: float = 0.0,
     source: str = "<data>",
     bins: int = 10,
+    event_col: str | None = None,
+    event_value=None,
+    min_cell: int | None = None,
+    confidence: float = 0.95,
 ) -> Backtest | None:
-    """Move the snapshot back by the horizon, fit and score as if it were then, and compare with who actually churned
-    in the window. None when the file has no signup/churn dates."""
+    """Move the snapshot back by the horizon, fit and score as if it were then — the same steps as the analysis
+    (:func:`~loyaltylab.analyses.churn.models.fit_models`: the PH test decides whether the stratified model scores,
+    on supported baselines) — and compare with who actually churned in the window. None when the file has no
+    signup/churn dates."""
     if not (signup_col and churn_date_col and signup_col in df.columns and churn_date_col in df.columns):
         return None
     unit_days = days_per_unit(time_unit)
@@ -268,14 +357,21 @@ def backtest(
     if snapshot is None:
         return None
     cutoff = snapshot - pd.Timedelta(days=round(float(horizon) * unit_days))
-    past = prepare(df, duration_col=None, event_col=None, signup_col=signup_col, churn_date_col=churn_date_col,
-                   snapshot_date=cutoff, covariates=covariates, categorical=categorical, time_unit=time_unit,
-                   source=source)
-    if past.events == 0:
+    past = prepare(df, duration_col=duration_col, event_col=event_col, event_value=event_value,
+                   signup_col=signup_col, churn_date_col=churn_date_col, snapshot_date=cutoff, covariates=covariates,
+                   categorical=categorical, time_unit=time_unit, source=source, min_cell=min_cell)
+    if past.events < 2 or past.events == past.n:
         return None
-    cox = fit_cox(past, penalizer=penalizer, concordance=False)
-    ew = early_warning(cox, past, horizon=horizon, top_k=0)
-    churn = io.coerce_date(df, churn_date_col, source=source)
+    from loyaltylab.analyses.churn.models import fit_models
+
+    try:
+        models = fit_models(past, penalizer=penalizer, confidence=confidence, r_stats=False)
+    except DataError:
+        return None
+    past = models.data
+    ew = early_warning(models.scoring, past, horizon=horizon, top_k=0)
+    churn = _churn_dates(df, churn_date_col, signup_col, event_col, event_value, duration_col, time_unit, snapshot,
+                         source)
     scored = ew.scores.index
     y = (churn.loc[scored].notna() & (churn.loc[scored] <= snapshot)).to_numpy().astype(int)
     p = ew.scores["churn_probability"].to_numpy()

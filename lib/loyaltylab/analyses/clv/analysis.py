@@ -115,7 +115,7 @@ def analyze(params: Params, churn_result: churn.Result | None = None) -> Result:
     survival models are reused); None runs it here."""
     if churn_result is None:
         customers = loaders.load_customers(params.customers_path, filters=params.filters, encoding=params.encoding,
-                                           sheet=params.sheet, min_cell=params.min_cell)
+                                           sheet=params.sheet, min_cell=params.min_cell, id_columns=(params.id_col,))
         # the value columns are checked before the survival models are fitted
         role_columns(customers.frame, customers.frame.index,
                      {"revenue": params.revenue_col, "acquisition_cost": params.acquisition_cost_col},
@@ -123,7 +123,7 @@ def analyze(params: Params, churn_result: churn.Result | None = None) -> Result:
         churn_result = churn.analyze_customers(customers, params.churn_params())
     elif churn_result.params != params.churn_params():
         raise ValueError("churn_result was computed with other churn parameters than params")
-    sd = with_roles(churn_result.data, churn_result.customers.frame, revenue=params.revenue_col,
+    sd = with_roles(churn_result.data_for_models, churn_result.customers.frame, revenue=params.revenue_col,
                     acquisition_cost=params.acquisition_cost_col)
     value = customer_value(churn_result.aft, sd, margin=params.margin, discount_rate=params.discount_rate,
                            min_cell=params.min_cell, cox=churn_result.remedy)

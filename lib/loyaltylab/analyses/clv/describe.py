@@ -17,8 +17,9 @@ def _value(result) -> str:
     text = (f"Active customers' expected remaining lifetime averages {val.mean_remaining_lifetime:.0f} months and "
             f"their mean CLV is {val.mean_clv:,.0f} (margin {level(val.margin)}, discount {level(val.discount_rate)} "
             f"a year, {esc(val.model)} model, capped at {val.max_months // 12} years"
-            + ("; the stratified Cox model extends each stratum's hazard at its recent rate beyond the follow-up"
-               if result.churn.remedy is not None else "") + ").")
+            + ("; the stratified Cox model uses each stratum's baseline where at least 50 of its customers are at "
+               "risk and extends it at its recent rate beyond that" if result.churn.remedy is not None else "")
+            + ").")
     ok = val.by_segment.dropna(subset=["ltv_cac"])
     if len(ok):
         passing = list(ok.loc[ok["ltv_cac"] > LTV_CAC_TARGET, "value"])

@@ -9,7 +9,8 @@ import pandas as pd
 
 from loyaltylab import params, privacy
 from loyaltylab.analyses.churn.aft import AFTComparison
-from loyaltylab.analyses.churn.cox import CoxResult, cumhaz_for, partial_hazard
+from loyaltylab.analyses.churn.baseline import cumhaz_for, partial_hazard
+from loyaltylab.analyses.churn.cox import CoxResult
 from loyaltylab.analyses.churn.data import DAYS_PER_MONTH, SurvivalData, days_per_unit, levels_by_frequency
 
 LTV_CAC_TARGET = 3.0
@@ -53,7 +54,7 @@ def _survival_chunks(fitter, X: pd.DataFrame, times: np.ndarray, conditional_aft
 def _cox_survival_chunks(cox: CoxResult, sd: SurvivalData, index, times: np.ndarray, conditional_after=None,
                          chunk: int = 20_000):
     """The same from a (stratified) Cox model: S(t0 + t | x) / S(t0 | x), with the constant-hazard tail beyond
-    each stratum's follow-up (see :func:`loyaltylab.analyses.churn.cox.cumhaz_at`)."""
+    each stratum's supported follow-up (see :mod:`loyaltylab.analyses.churn.baseline`)."""
     times = np.asarray(times, dtype=float)
     for start in range(0, len(index), chunk):
         idx = index[start:start + chunk]
