@@ -253,10 +253,40 @@ def test_truth_has_the_documented_keys(small_world):
     assert ch["baseline"]["distribution"] == "weibull" and 0.2 < ch["share_churned"] < 0.3
     for k, b in ch["coefficients"].items():
         assert ch["aft_coefficients"][k] == pytest.approx(-b / ch["baseline"]["shape"])
+    assert set(ch["pseudo_true_coefficients"]) == set(ch["coefficients"])
+    assert set(ch["pseudo_true_aft_coefficients"]) == set(ch["aft_coefficients"])
+    assert 0.8 < ch["pseudo_true_weibull_shape"] <= ch["baseline"]["shape"] and ch["pseudo_true_aft_intercept"] > 6
+    assert ch["loyalty_log_hazard"] == synth.CHURN_LOYALTY_EFFECT < 0
+    hr = ch["hazard_ratios"]
+    assert set(hr) == {"failure_status", "failure_status_conditional", "nps_category"}
+    for key in ("failure_status", "failure_status_conditional"):
+        assert set(hr[key]) == {"recovered_well", "other_failure"}
+        assert hr[key]["recovered_well"] < 1 < hr[key]["other_failure"]
+    assert hr["failure_status_conditional"]["other_failure"] == pytest.approx(
+        np.exp(ch["loyalty_log_hazard"] * t["recovery_paradox"]["loyalty_effect_other_failure"]))
     rp = t["recovery_paradox"]
     assert rp["loyalty_effect_recovered_well"] > 0 > rp["loyalty_effect_other_failure"]
     assert rp["nps"]["recovered_well"] > rp["nps"]["never_failed"] > rp["nps"]["other_failure"]
     assert set(rp["mean_nps_score"]) == set(synth.STATUSES)
+    after = rp["after_first_incident"]
+    assert set(after["nps"]) == set(synth.STATUSES) and after["nps"]["never_failed"] == rp["nps"]["never_failed"]
+    assert after["difference"] == pytest.approx(after["nps"]["recovered_well"] - after["nps"]["never_failed"])
+    assert after["difference"] > 0
+    dp = t["dual_proactivity"]
+    for key in ("nps_scale", "satisfaction_scale"):
+        cells = dp[key]["cells"]
+        assert set(cells) == {"neither", "firm", "customer", "both"} and dp[key]["interaction"] > 0
+        assert dp[key]["synergy"] == pytest.approx(cells["both"] - cells["firm"] - cells["customer"] + cells["neither"])
+        assert dp[key]["cuts"] == {"provider": 2.0, "customer": 2.0}
+    pop = t["drivers"]["population"]
+    assert set(pop) == {"nps", "satisfaction", "repurchase_intent"}
+    for outcome, v in pop.items():
+        assert sum(v["lmg"].values()) == pytest.approx(v["r2"]) and 0.3 < v["r2"] < 0.6
+        assert sum(v["lmg_share"].values()) == pytest.approx(1) == sum(v["relative_weight_share"].values())
+        assert max(v["lmg_share"], key=v["lmg_share"].get) == "reliability", outcome
+    sim = t["population_simulation"]
+    assert sim["n_customers"] >= 1_000_000 and sim["model_fingerprint"] == synth.model_fingerprint()
+    assert set(sim["mc_error"]) >= {f"churn.pseudo_true_coefficients.{k}" for k in ch["coefficients"]}
     commented = small_world.survey.loc[small_world.survey["comment"].notna(), "response_id"]
     assert list(t["comment_themes"]) == commented.tolist()
     assert set(t["comment_themes"].values()) <= set(synth.THEMES)
@@ -303,19 +333,21 @@ def test_stated_importance_matches_truth(world):
 
 
 def test_latent_loyalty_has_the_true_proactivity_effects(world):
+    """L0 regressed on z, f, c, f·c recovers w and γ; L − L0 is exactly δ of the status. (The status is not a
+    regressor: loyal customers stay longer and so collect more incidents, which makes it endogenous.)"""
     lat, c = world.latent, world.customers
     f, cp = c["provider_proactive"].to_numpy(float), c["customer_proactive"].to_numpy(float)
     z = lat[[f"z_{d}" for d in DIMENSION_NAMES]].to_numpy()
-    status = pd.get_dummies(lat["status"])[["recovered_well", "other_failure"]].to_numpy(float)
-    x = np.column_stack([np.ones(len(c)), z, f, cp, f * cp, status])
-    coef, *_ = np.linalg.lstsq(x, lat["loyalty"].to_numpy(), rcond=None)
+    x = np.column_stack([np.ones(len(c)), z, f, cp, f * cp])
+    coef, *_ = np.linalg.lstsq(x, lat["loyalty_base"].to_numpy(), rcond=None)
     truth = world.truth
     np.testing.assert_allclose(coef[1:6], [truth["drivers"]["weights"][d] for d in DIMENSION_NAMES], atol=0.02)
     dp = truth["dual_proactivity"]["loyalty"]
     np.testing.assert_allclose(coef[6:9], [dp["provider"], dp["customer"], dp["interaction"]], atol=0.015)
     rp = truth["recovery_paradox"]
-    np.testing.assert_allclose(coef[9:], [rp["loyalty_effect_recovered_well"], rp["loyalty_effect_other_failure"]],
-                               atol=0.03)
+    delta = lat["status"].map({"never_failed": 0.0, "recovered_well": rp["loyalty_effect_recovered_well"],
+                               "other_failure": rp["loyalty_effect_other_failure"]})
+    np.testing.assert_allclose(lat["loyalty"] - lat["loyalty_base"], delta, atol=1e-12)
 
 
 def _churn_design(customers: pd.DataFrame) -> pd.DataFrame:
@@ -334,29 +366,112 @@ def _churn_design(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_churn_share_and_cox_coefficients_match_truth(world):
+    """A Cox fit on the observed columns estimates the pseudo-true β* (latent loyalty also moves the hazard, and it
+    depends on segment and proactivity), not the generating β: check against β*, and that they differ."""
     from lifelines import CoxPHFitter
 
     c, truth = world.customers, world.truth["churn"]
     share, n = c["churned"].mean(), len(c)
     assert abs(share - truth["share_churned"]) < 4 * np.sqrt(share * (1 - share) / n)
+    assert set(truth["pseudo_true_coefficients"]) == set(truth["coefficients"])
     cph = CoxPHFitter().fit(_churn_design(c), duration_col="tenure_days", event_col="churned")
-    for name, beta in truth["coefficients"].items():
+    for name, beta in truth["pseudo_true_coefficients"].items():
         est, se = cph.params_[name], cph.standard_errors_[name]
         assert abs(est - beta) < 3 * se, (name, est, beta, se)
+    # loyalty is lower in Basic and with little proactivity, so the observed-column effects are larger than β
+    assert truth["pseudo_true_coefficients"]["segment[Premium]"] < truth["coefficients"]["segment[Premium]"] - 0.1
 
 
 def test_weibull_shape_and_aft_coefficients_match_truth(world):
     from lifelines import WeibullAFTFitter
 
     truth = world.truth["churn"]
+    assert set(truth["pseudo_true_aft_coefficients"]) == set(truth["aft_coefficients"])
     aft = WeibullAFTFitter().fit(_churn_design(world.customers), duration_col="tenure_days", event_col="churned")
     rho, rho_se = np.exp(aft.params_[("rho_", "Intercept")]), aft.standard_errors_[("rho_", "Intercept")]
-    assert abs(np.log(rho) - np.log(truth["baseline"]["shape"])) < 3 * rho_se
-    for name, coef in truth["aft_coefficients"].items():
+    assert abs(np.log(rho) - np.log(truth["pseudo_true_weibull_shape"])) < 3 * rho_se
+    for name, coef in truth["pseudo_true_aft_coefficients"].items():
         est, se = aft.params_[("lambda_", name)], aft.standard_errors_[("lambda_", name)]
         assert abs(est - coef) < 3 * se, (name, est, coef, se)
     est, se = aft.params_[("lambda_", "Intercept")], aft.standard_errors_[("lambda_", "Intercept")]
-    assert abs(est - truth["aft_intercept"]) < 3 * se
+    assert abs(est - truth["pseudo_true_aft_intercept"]) < 3 * se
+    # our Newton fit of the same likelihood (used for the pseudo-true values) agrees with lifelines
+    x = _churn_design(world.customers)
+    alpha, shape, _ = synth.weibull_aft_mle(x["tenure_days"], x["churned"], x[list(synth.CHURN_COEFFICIENTS)])
+    np.testing.assert_allclose(alpha[1:], [aft.params_[("lambda_", k)] for k in synth.CHURN_COEFFICIENTS], atol=2e-3)
+    assert shape == pytest.approx(rho, abs=1e-3)
+
+
+def _baseline(t):
+    return (np.asarray(t, dtype=float) / synth.WEIBULL_SCALE_DAYS) ** synth.WEIBULL_SHAPE
+
+
+def test_churn_hazard_follows_the_generating_model(world):
+    """Observed churns against their compensator Σ_i H_i, computed from the documented hazard
+    h(t) = h0(t)·exp(x'β + β_L·(L0 − E[L0]) + β_L·δ_status(t)) with the incidents as written (those after a churn are
+    not there, and did not act before it): overall, by failure status at the churn and by loyalty quintile."""
+    c, lat, inc, truth = world.customers, world.latent, world.incidents, world.truth
+    x = _churn_design(c)
+    beta = truth["churn"]["coefficients"]
+    lp = x[list(beta)].to_numpy() @ np.array(list(beta.values()))
+    bl = truth["churn"]["loyalty_log_hazard"]
+    assert bl < 0 and truth["churn"]["loyalty_center"] == pytest.approx(synth.loyalty_base_mean())
+    assert (lat["loyalty"] - lat["loyalty_base"]).round(12).isin([0.0, 0.25, -0.5]).all()
+    risk = np.exp(lp + bl * (lat["loyalty_base"].to_numpy() - truth["churn"]["loyalty_center"]))
+    # first incident and first other failure, in days since signup
+    good = (inc["recovered"] == 1) & (inc["recovery_hours"] <= 24) & (inc["recovery_satisfaction"] >= 6)
+    days = (inc["date"] - inc["customer_id"].map(c.set_index("customer_id")["signup_date"])).dt.days
+    pos = pd.Series(np.arange(len(c)), index=c["customer_id"])
+    t1 = pd.Series(days.to_numpy(float)).groupby(inc["customer_id"].map(pos).to_numpy()).min()
+    t2 = pd.Series(days[~good.fillna(False)].to_numpy(float)).groupby(
+        inc.loc[~good.fillna(False), "customer_id"].map(pos).to_numpy()).min()
+    t1 = t1.reindex(range(len(c)), fill_value=np.inf).to_numpy()
+    t2 = t2.reindex(range(len(c)), fill_value=np.inf).to_numpy()
+    mult = np.exp(bl * np.array([0.0, truth["recovery_paradox"]["loyalty_effect_recovered_well"],
+                                 truth["recovery_paradox"]["loyalty_effect_other_failure"]]))
+    churned = c["churned"].to_numpy() == 1
+    end = np.where(churned, c["tenure_days"] - 0.5, c["tenure_days"] - 1.0)   # churned iff T ≤ days since signup − 1
+    # hazard accrued in each status: never [0, t1), recovered well [t1, t2), other failure [t2, end)
+    a, b = np.minimum(t1, end), np.minimum(t2, end)
+    accrued = risk[:, None] * np.column_stack([_baseline(a), mult[1] * (_baseline(b) - _baseline(a)),
+                                               mult[2] * (_baseline(end) - _baseline(b))])
+    status_at_end = np.where(end <= t1, 0, np.where(end <= t2, 1, 2))
+    observed = np.bincount(status_at_end[churned], minlength=3)
+    expected = accrued.sum(axis=0)
+    assert (expected > 200).all()
+    for s in range(3):
+        assert abs(observed[s] - expected[s]) < 4 * np.sqrt(expected[s]), (s, observed, expected)
+    assert abs(churned.sum() - expected.sum()) < 4 * np.sqrt(expected.sum())
+    quintile = pd.qcut(lat["loyalty_base"], 5, labels=False).to_numpy()
+    obs_q = np.bincount(quintile[churned], minlength=5)
+    exp_q = np.bincount(quintile, weights=accrued.sum(axis=1), minlength=5)
+    assert obs_q[0] > 1.5 * obs_q[4]                        # loyal customers stay
+    np.testing.assert_array_less(np.abs(obs_q - exp_q), 4 * np.sqrt(exp_q))
+
+
+def _last_nps_category(world) -> pd.Series:
+    s = world.survey.sort_values(["customer_id", "date"])
+    last = s.groupby("customer_id")["nps"].last()
+    return pd.Series(np.where(last >= 9, "promoter", np.where(last <= 6, "detractor", "passive")), index=last.index)
+
+
+def test_last_nps_answer_predicts_churn(world):
+    """Among respondents, a Cox model on the observed columns + the category of the last NPS answer: promoters churn
+    at about half the detractors' hazard, as the pseudo-true hazard ratios say."""
+    from lifelines import CoxPHFitter
+
+    c = world.customers.set_index("customer_id")
+    cat = _last_nps_category(world)
+    x = _churn_design(c.loc[cat.index].reset_index())
+    for level in synth.NPS_CATEGORY_LEVELS:
+        x[level] = (cat.to_numpy() == level).astype(float)
+    cph = CoxPHFitter().fit(x, duration_col="tenure_days", event_col="churned")
+    true = world.truth["churn"]["hazard_ratios"]["nps_category"]
+    assert set(true) == {"passive", "promoter"} and true["promoter"] < true["passive"] < 1
+    for level in synth.NPS_CATEGORY_LEVELS:
+        est, se = cph.params_[level], cph.standard_errors_[level]
+        assert abs(est - np.log(true[level])) < 3 * se, (level, np.exp(est), true[level])
+    assert np.exp(cph.params_["promoter"] + 1.96 * cph.standard_errors_["promoter"]) < 0.7
 
 
 def test_recovery_paradox_in_the_sample(world):
@@ -369,6 +484,74 @@ def test_recovery_paradox_in_the_sample(world):
         m = status == g
         assert abs(points[m].mean() - truth["nps"][g]) < 3.5 * _cluster_se(points[m], cid[m]), g
         assert abs(mean_score[g] - truth["mean_nps_score"][g]) < 3.5 * _cluster_se(s["nps"].to_numpy()[m], cid[m]), g
+
+
+def _cluster_ols(y: np.ndarray, x: np.ndarray, clusters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """OLS coefficients with cluster-robust (CR0) standard errors."""
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    bread = np.linalg.inv(x.T @ x)
+    _, codes = np.unique(clusters, return_inverse=True)
+    scores = np.zeros((codes.max() + 1, x.shape[1]))
+    np.add.at(scores, codes, x * (y - x @ coef)[:, None])
+    return coef, np.sqrt(np.diag(bread @ scores.T @ scores @ bread))
+
+
+def test_dual_proactivity_on_the_answer_scales_in_the_sample(world):
+    s, truth = world.survey, world.truth["dual_proactivity"]
+    c = world.customers.set_index("customer_id")
+    f = s["customer_id"].map(c["provider_proactive"]).to_numpy(float)
+    w = s["customer_id"].map(c["customer_proactive"]).to_numpy(float)
+    cid = s["customer_id"].to_numpy()
+    x = np.column_stack([np.ones(len(s)), f, w, f * w])
+    cell = np.select([(f > 2) & (w > 2), f > 2, w > 2], ["both", "firm", "customer"], "neither")
+    for key, y in (("nps_scale", s["nps"].to_numpy(float)), ("satisfaction_scale", s["satisfaction"].to_numpy(float))):
+        coef, se = _cluster_ols(y, x, cid)
+        assert abs(coef[3] - truth[key]["interaction"]) < 3.5 * se[3], (key, coef[3], se[3])
+        values = _nps_points(s["nps"]) if key == "nps_scale" else y
+        means = {k: values[cell == k].mean() for k in truth[key]["cells"]}
+        ses = {k: _cluster_se(values[cell == k], cid[cell == k]) for k in truth[key]["cells"]}
+        for k, true in truth[key]["cells"].items():
+            assert abs(means[k] - true) < 3.5 * ses[k], (key, k, means[k], true)
+        synergy = means["both"] - means["firm"] - means["customer"] + means["neither"]
+        assert abs(synergy - truth[key]["synergy"]) < 3.5 * np.sqrt(sum(v**2 for v in ses.values()))
+
+
+def test_recovery_paradox_after_the_first_incident_in_the_sample(world):
+    s, truth = world.survey, world.truth["recovery_paradox"]["after_first_incident"]
+    status = s["customer_id"].map(_status_from_incidents(world.customers, world.incidents)).to_numpy()
+    first = s["customer_id"].map(world.incidents.groupby("customer_id")["date"].min())
+    counts = (status == "never_failed") | (s["date"] > first).to_numpy()
+    cid, points = s["customer_id"].to_numpy(), _nps_points(s["nps"])
+    for g in synth.STATUSES:
+        m = counts & (status == g)
+        assert abs(points[m].mean() - truth["nps"][g]) < 3.5 * _cluster_se(points[m], cid[m]), g
+
+
+def test_stored_population_estimates_are_current():
+    """synth_truth.py must have been computed for the generating constants of synth.py (else regenerate it)."""
+    from loyaltylab import synth_truth
+
+    assert synth_truth.MODEL_FINGERPRINT == synth.model_fingerprint(), (
+        'regenerate: python -c "from loyaltylab import synth; synth.write_truth_module()"')
+    assert synth_truth.N_CUSTOMERS >= 1_000_000
+    assert synth.stored_population_estimates() is not None
+
+
+@pytest.mark.slow
+def test_stored_population_estimates_reproduce_at_a_smaller_size():
+    """Re-simulate 300,000 customers with another seed: every stored value within 4.5 Monte Carlo standard errors
+    (the stored error scaled to the smaller size, combined with the stored value's own)."""
+    from loyaltylab import synth_truth
+
+    n = 300_000
+    est = synth.simulate_population_estimates(n_customers=n, seed=7, chunk=150_000)
+    flat = synth._flatten(est["values"])
+    stored = synth._flatten(synth_truth.VALUES)
+    assert set(flat) == set(stored) == set(synth_truth.MC_ERROR)
+    scale = np.sqrt(synth_truth.N_CUSTOMERS / n)
+    bad = {k: (flat[k], stored[k], synth_truth.MC_ERROR[k]) for k in stored
+           if abs(flat[k] - stored[k]) > 4.5 * synth_truth.MC_ERROR[k] * np.hypot(scale, 1.0)}
+    assert not bad, bad
 
 
 def test_comment_themes_follow_the_model(world):
