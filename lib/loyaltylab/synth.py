@@ -511,7 +511,11 @@ def _draw_responses(rng: np.random.Generator, cu: dict[str, np.ndarray]) -> dict
 
 
 def generate(n_customers: int = 20_000, seed: int = 42) -> CourseWorld:
-    """Generate the course world: ``n_customers`` customers and everything that follows from them."""
+    """Generate the course world: ``n_customers`` customers and everything that follows from them.
+
+    One long function on purpose: it is the causal model read top to bottom (customers, quality, incidents,
+    loyalty, survey, transactions), and the order of the random draws is part of the byte-identical output.
+    """
     n = int(n_customers)
     if n < 1:
         raise ValueError(f"n_customers must be at least 1, got {n_customers!r}")
