@@ -35,17 +35,12 @@ def quotes_html(quotes: Iterable[str], max_chars: int = 240) -> str:
 
 
 def show_table(table: pd.DataFrame, caption: str | None = None, precision: int = 1):
-    """Show a result table; suppressed cells read 'suppressed' rather than NaN. Text is escaped."""
+    """Show a result table as a manager reads it (:func:`loyaltylab.display.for_people`); text is escaped."""
     from IPython.display import HTML, display
 
-    shown = table.copy()
-    if "suppressed" in shown:
-        mask = shown["suppressed"].fillna(False).astype(bool)
-        for col in shown.columns:
-            if col != "suppressed" and pd.api.types.is_float_dtype(shown[col]):
-                shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{precision}f}").astype(object)
-                shown.loc[mask, col] = "suppressed"
-    html_table = shown.to_html(index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.{precision}f}")
+    from loyaltylab.display import for_people
+
+    html_table = for_people(table, precision).to_html(index=False, escape=True)
     if caption:
         html_table = f"<p><strong>{escape(caption)}</strong></p>" + html_table
     display(HTML(html_table))
