@@ -47,3 +47,26 @@ def test_measurements_keep_their_decimals():
     shown = for_people(pd.DataFrame({"coef": [-0.114, 1.0], "cfi": [1.0, 0.998]}), precision=3)
     assert shown["Coefficient"].tolist() == ["-0.114", "1.000"]
     assert shown["CFI"].tolist() == ["1.000", "0.998"]              # 0/1 measurements are not counts
+
+
+def test_every_inline_chart_gets_alt_text_in_words():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib_inline import backend_inline
+
+    from loyaltylab import alt_text, plots
+
+    plots.set_theme()
+    fig, (a, b) = plt.subplots(1, 2)
+    a.bar([0, 1], [3, 4])
+    a.set_title("NPS 分布")
+    a.set_xlabel("Score")
+    a.set_ylabel("Responses")
+    b.plot([1, 2], [1, 2])
+    fig.suptitle("Overview")
+    assert alt_text.describe(fig) == "Chart: Overview; NPS 分布: horizontal axis Score, vertical axis Responses."
+    text = backend_inline._fetch_figure_metadata(fig)["alt"]
+    assert text.startswith("Chart: Overview; NPS 分布: horizontal axis Score, vertical axis Responses")
+    plt.close(fig)

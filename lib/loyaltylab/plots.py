@@ -37,8 +37,12 @@ def register_cjk_font() -> str | None:
 
 def set_theme(context: str = "notebook") -> None:
     """Apply the project theme (seaborn whitegrid, larger type, the shared palette) with a CJK fallback font, so
-    Chinese category values and labels render instead of boxes and raise no missing-glyph warnings."""
+    Chinese category values and labels render instead of boxes and raise no missing-glyph warnings; every chart
+    shown inline carries alt text (:mod:`loyaltylab.alt_text`)."""
+    from loyaltylab import alt_text
+
     sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=1.05)
+    alt_text.install()
     cjk = register_cjk_font()
     plt.rcParams.update(
         {

@@ -70,7 +70,20 @@ def read_results(path: str | Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-DOCUMENT_KEYS = ("analysis", "params", "inputs", "input_sha256", "notes", "headline", "headline_order", "tables")
+DOCUMENT_KEYS = ("analysis", "params", "inputs", "input_sha256", "course_data", "notes", "headline", "headline_order",
+                 "tables")
+
+
+def _resolve(shown: str) -> Path:
+    p = Path(shown)
+    return p if p.is_absolute() else paths.project_root() / p
+
+
+def is_course_data(inputs: Mapping[str, str | None]) -> bool:
+    """True when every given input is a course-world file (a truth.json beside it): only then may a report use the
+    course's framing (its benchmarks, its claims, the comparison with the truth)."""
+    given = [shown for shown in inputs.values() if shown is not None]
+    return bool(given) and all(paths.truth_for(_resolve(shown)) is not None for shown in given)
 
 
 def input_hashes(inputs: Mapping[str, str | None]) -> dict[str, str | None]:
@@ -80,8 +93,7 @@ def input_hashes(inputs: Mapping[str, str | None]) -> dict[str, str | None]:
         if shown is None:
             out[name] = None
             continue
-        p = Path(shown)
-        p = p if p.is_absolute() else paths.project_root() / p
+        p = _resolve(shown)
         out[name] = paths.sha256_file(p) if p.is_file() else None
     return out
 
@@ -98,7 +110,7 @@ def document(
     **content,
 ) -> dict:
     """The results.json document of one analysis run: its name, the parameters it ran with, its input files (display
-    paths and SHA-256), notes, the headline numbers in the order the index shows them, its tables in the standard
+    paths and SHA-256), whether they are the course data, notes, the headline numbers in the order the index shows them, its tables in the standard
     columns, and the analysis' own keys (``content``)."""
     clash = set(content) & set(DOCUMENT_KEYS)
     if clash:
@@ -109,6 +121,7 @@ def document(
         "params": dict(params),
         "inputs": dict(inputs),
         "input_sha256": input_hashes(inputs),
+        "course_data": is_course_data(inputs),
         "notes": list(notes),
         "headline": dict(headline),
         "headline_order": list(headline_order or headline),
