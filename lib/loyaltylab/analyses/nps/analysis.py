@@ -18,6 +18,7 @@ from loyaltylab.loaders import SurveyData
 from loyaltylab.measures import dimension_scores
 
 from . import comments, drivers, planning, tables, truth
+from .linked import LinkedHiding, linked_hiding
 from .score import CI_METHODS, NPSResult, from_counts
 
 NOTEBOOK = "01_nps.ipynb"
@@ -73,6 +74,8 @@ class NPSReport(AnalysisResult):
     truth: pd.DataFrame | None
     theme_accuracy: object | None
     params: Params
+    linked: LinkedHiding | None = None
+    """What this fan-out part hides to protect the rest of its batch (None: no ``filters``)."""
 
     analysis = ANALYSIS
     correction = CORRECTION
@@ -135,6 +138,9 @@ class NPSReport(AnalysisResult):
             out.append(f"{self.data.dropped_rows} responses without a score were left out")
         if self.model is not None and self.model.note:
             out.append(f"promoter model: {self.model.note}")
+        if self.linked is not None and self.linked.extra:
+            out.append(f"{self.linked.extra} further cells are hidden so that no small group in another part of "
+                       "this batch can be worked out by subtraction")
         return out
 
     def to_results(self) -> dict:
@@ -209,6 +215,15 @@ def load(p: Params) -> SurveyData:
     )
 
 
+def load_unfiltered(p: Params) -> SurveyData | None:
+    """The survey as ``p`` says but without its ``filters`` (None when there are none), the filter columns kept:
+    what every part of a fan-out batch shares, for suppression across the batch (:mod:`.linked`)."""
+    if not p.filters:
+        return None
+    everyone = replace(p, filters=None, segment_cols=tuple(dict.fromkeys([*p.segment_cols, *p.filters])))
+    return load(everyone)
+
+
 def _require_people(data: SurveyData, min_cell: int) -> None:
     """No report on fewer than ``min_cell`` responses, nor on fewer than ``min_cell`` distinct respondents."""
     f = data.frame
@@ -220,40 +235,67 @@ def _require_people(data: SurveyData, min_cell: int) -> None:
                                    what=f"respondents (distinct {data.cluster_col})", filters=data.filters)
 
 
-def run(data: SurveyData, p: Params | None = None) -> NPSReport:
+def _linked(data: SurveyData, unfiltered: SurveyData | None, p: Params, has_dims: bool):
+    """(what this part hides for its batch, every unfiltered comment's themes) — (None, None) without filters."""
+    if not data.filters or unfiltered is None:
+        return None, None
+    everyone = unfiltered.frame
+    assigned = None
+    if data.has_comments:
+        from loyaltylab import themes as th
+
+        assigned = th.assign(everyone["comment"])
+    hiding = linked_hiding(everyone, data.filters, segment_cols=data.segment_cols,
+                           period=p.period if data.has_dates else None, min_cell=p.min_cell,
+                           cluster_col="cluster_id" if data.cluster_col else None, assigned=assigned,
+                           dimensions=has_dims)
+    return hiding, assigned
+
+
+def run(data: SurveyData, p: Params | None = None, unfiltered: SurveyData | None = None) -> NPSReport:
     """Every part of the NPS analysis on loaded ``data`` (fewer than ``min_cell`` responses or respondents: a
-    DataError, no report). Tables are computed on the frame's canonical names (``nps``, ``date``, ``cluster_id``)."""
+    DataError, no report). Tables are computed on the frame's canonical names (``nps``, ``date``, ``cluster_id``).
+
+    ``unfiltered`` (:func:`load_unfiltered`: the same survey without ``filters``) makes a filtered run hide, besides
+    its own small cells, those that would let a reader recover a hidden cell of another part of its batch by
+    subtraction (:mod:`.linked`); without it a filtered run is suppressed on its own only."""
     p = Params() if p is None else p
     _require_people(data, p.min_cell)
     f = data.frame
     opts = {"min_cell": p.min_cell, "confidence": p.confidence, "ci_method": p.ci_method}
     cluster = "cluster_id" if data.cluster_col else None
+    has_dims = dimension_scores(f.head(0)).shape[1] > 0
+    hiding, assigned_all = _linked(data, unfiltered, p, has_dims)
+    hide = hiding or LinkedHiding()
     result = tables.overall(f, cluster_col=cluster, **opts)
-    segments = {c: tables.by_segment(f, c, correction=CORRECTION, cluster_col=cluster, **opts)
+    segments = {c: tables.by_segment(f, c, correction=CORRECTION, cluster_col=cluster,
+                                     hide=hide.segments.get(c), **opts)
                 for c in data.segment_cols}
-    trend = (tables.trend(f, period=p.period, correction=CORRECTION, cluster_col=cluster, **opts)
+    trend = (tables.trend(f, period=p.period, correction=CORRECTION, cluster_col=cluster, hide=hide.trend, **opts)
              if data.has_dates else None)
     dims = model = None
-    if dimension_scores(f.head(0)).shape[1] > 0:  # cluster_col named as the user knows it, not 'cluster_id'
+    if has_dims:  # cluster_col named as the user knows it, not 'cluster_id'
         dims = replace(drivers.compare_dimensions(f, confidence=p.confidence, min_cell=p.min_cell,
-                                                  cluster_col=cluster), cluster_col=data.cluster_col)
+                                                  cluster_col=cluster, hide=hide.dimension_means),
+                       cluster_col=data.cluster_col)
         model = replace(drivers.promoter_model(f, confidence=p.confidence, min_cell=p.min_cell, cluster_col=cluster),
                         cluster_col=data.cluster_col)
     assigned = shares = quotes = accuracy = None
     if data.has_comments:
         from loyaltylab import themes as th
 
-        assigned = th.assign(f["comment"])
-        shares = comments.theme_shares(f, assigned, min_cell=p.min_cell)
+        assigned = th.assign(f["comment"]) if assigned_all is None else assigned_all.loc[f.index]
+        shares = comments.theme_shares(f, assigned, min_cell=p.min_cell, hide=hide.themes)
         quotes = comments.quotes_table(f, assigned, shares)
         accuracy = truth.theme_accuracy(f, assigned, data.truth)
     ref = result if not result.suppressed else from_counts(0, 0, 0)
     sizes = planning.sample_size_table(planning.MARGINS, planning.planning_mixes(ref), p.confidence)
     return NPSReport(
-        data=data, overall=result, distribution=tables.distribution(f, min_cell=p.min_cell), segments=segments,
+        data=data, overall=result, distribution=tables.distribution(f, min_cell=p.min_cell, hide=hide.distribution),
+        segments=segments,
         trend=trend, dimensions=dims, model=model, assigned=assigned, themes=shares, quotes=quotes,
         sample_sizes=sizes, truth=truth.truth_comparison(result, segments, data.truth, data.filters),
-        theme_accuracy=accuracy, params=p,
+        theme_accuracy=accuracy, params=p, linked=hiding,
     )
 
 
@@ -262,4 +304,5 @@ def analyze(p: Params | Mapping | None = None) -> NPSReport:
     ``p`` is a :class:`Params` or a mapping of its fields."""
     if p is None or isinstance(p, Mapping):
         p = Params(**dict(p or {}))
-    return run(load(p), p)
+    data = load(p)  # the part first: its own refusals (too few people, no match) come before anything else
+    return run(data, p, load_unfiltered(p))

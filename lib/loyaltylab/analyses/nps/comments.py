@@ -18,13 +18,16 @@ CATEGORY_LABELS = {"promoter": "Promoters", "passive": "Passives", "detractor": 
 
 def theme_shares(
     frame: pd.DataFrame, assigned: pd.DataFrame, *, score_col: str = "nps", min_cell: int = privacy.DEFAULT_MIN_CELL,
+    hide: dict | None = None,
 ) -> pd.DataFrame:
     """Share of commenting promoters / detractors / everyone whose comment mentions each theme (a comment can
     mention several). Rows: the lexicon's themes plus 'unclassified'; a theme mentioned by fewer than ``min_cell``
     comments is suppressed (its count too), as is a share whose base (commenting promoters or detractors) is below
     ``min_cell``, and any promoter or detractor count below ``min_cell`` (blank with its share and the difference).
     No complementary suppression: themes overlap (a comment can mention several), so they do not partition a
-    published total that a hidden cell could be recovered from."""
+    published total that a hidden cell could be recovered from. ``hide`` ({"n" / "n_promoters" / "n_detractors":
+    {theme: True}}) hides further counts: what a fan-out part hides to protect the rest of its batch
+    (:mod:`.linked`; the report on everyone publishes each theme's counts)."""
     min_cell = params.min_cell(min_cell)
     has = assigned["has_comment"].to_numpy(bool)
     codes = category_codes(frame[score_col])
@@ -42,18 +45,24 @@ def theme_shares(
             "share_all": 100 * n / has.sum() if has.sum() else np.nan,
         })
     table = pd.DataFrame(rows)
+    hide = hide or {}
     for who in ("promoters", "detractors"):
-        small = table[f"n_{who}"] < min_cell
+        small = (table[f"n_{who}"] < min_cell) | _linked(table, hide.get(f"n_{who}"))
         table[f"n_{who}"] = table[f"n_{who}"].astype("float64").mask(small)
         table[f"share_{who}"] = table[f"share_{who}"].mask(small)
     table["difference"] = table["share_promoters"] - table["share_detractors"]
     table = privacy.suppress(table, n_col="n", min_cell=min_cell, complementary=False, hide_counts=True,
                              value_cols=["n_promoters", "share_promoters", "n_detractors", "share_detractors",
-                                         "share_all", "difference"])
+                                         "share_all", "difference"], also_hide=_linked(table, hide.get("n")))
     for col in ("n", "n_promoters", "n_detractors"):
         table[col] = table[col].astype("Int64")
     table.attrs["commenting_promoters"], table.attrs["commenting_detractors"] = base[2], base[0]
     return table
+
+
+def _linked(table: pd.DataFrame, hide: dict | None) -> np.ndarray:
+    """The theme rows ``hide`` ({theme: bool}) marks."""
+    return table["theme"].map(lambda t: bool((hide or {}).get(t, False))).to_numpy(bool)
 
 
 def representative_quotes(

@@ -59,8 +59,11 @@ def _segment_line(col: str, table, result: NPSReport) -> str:
     adj = f"{CORRECTION_NAMES[result.correction]}-adjusted " if result.correction else ""
     shown = privacy.visible(table)
     hidden = int(table["suppressed"].sum())
+    batch_only = result.linked.extra_by_table.get(("segments", col), 0) if result.linked is not None else 0
     if len(shown) == 0:
-        return f"By {esc(col)}: every group is suppressed (fewer than {p.min_cell} respondents)."
+        why = (f"groups of fewer than {p.min_cell} respondents, and the groups that would give them away here or in "
+               "another part of this batch" if batch_only else f"fewer than {p.min_cell} respondents")
+        return f"By {esc(col)}: every group is suppressed ({why})."
     best, worst = shown.loc[shown["nps"].idxmax()], shown.loc[shown["nps"].idxmin()]
     text = (f"By {esc(col)}: NPS ranges from {signed(worst['nps'])} ({esc(worst['value'])}) to "
             f"{signed(best['nps'])} ({esc(best['value'])}). ")
@@ -72,7 +75,13 @@ def _segment_line(col: str, table, result: NPSReport) -> str:
     else:
         text += f"No {esc(col)} differs significantly from the rest ({adj}p ≥ {number(1 - p.confidence, 2)})."
     if hidden:
-        text += f" {hidden} group(s) suppressed (small cells)."
+        if not batch_only:
+            text += f" {hidden} group(s) suppressed (small cells)."
+        elif batch_only == hidden:
+            text += f" {hidden} group(s) suppressed to protect small groups in another part of this batch."
+        else:
+            text += (f" {hidden} group(s) suppressed (small cells; {batch_only} of them to protect another part of "
+                     "this batch).")
     return text
 
 
@@ -203,4 +212,19 @@ def key_findings(result: NPSReport) -> list[str]:
     if hidden:
         lines.append(f"{hidden} segment cell(s) are suppressed to protect respondents (min_cell = "
                      f"{result.params.min_cell}).")
-    return lines
+    return lines + describe_linked(result)
+
+
+def describe_linked(result: NPSReport) -> list[str]:
+    """One sentence when this fan-out part hides cells only to protect the other parts of its batch."""
+    extra = result.linked.extra if result.linked is not None else 0
+    if not extra:
+        return []
+    return [f"{count(extra)} further cell(s) are hidden in this report so that no small group in another part of "
+            f"this batch ({esc(_scope(result.data.filters))}) or in the report on everyone can be worked out by "
+            "subtraction."]
+
+
+def _scope(filters) -> str:
+    """'the other values of region' for the filter columns of a part."""
+    return "the other values of " + ", ".join(str(c) for c in filters)

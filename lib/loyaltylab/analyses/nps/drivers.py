@@ -68,11 +68,11 @@ def _category_stats(x, codes, clusters, confidence):
     return {"n": n, "mean": mean, "var": var, "sd": sd, "half": half, "deff": deff, "people": people}
 
 
-def _effect_row(dim, c, x, codes, clusters, confidence, min_cell) -> dict:
+def _effect_row(dim, c, x, codes, clusters, confidence, min_cell, hidden: bool = False) -> dict:
     """Promoters vs detractors on one dimension: difference, its (cluster-robust) SE and test, Cohen's d."""
     n_p, n_d = c["n"][2], c["n"][0]
     row = {"dimension": dim, "label": dimension_label(dim), "n_promoters": int(n_p), "n_detractors": int(n_d)}
-    if min(c["people"][2], c["people"][0]) < max(min_cell, 2):
+    if hidden or min(c["people"][2], c["people"][0]) < max(min_cell, 2):
         return {**row, "suppressed": True}
     mean, var, sd = c["mean"], c["var"], c["sd"]
     diff = mean[2] - mean[0]
@@ -96,6 +96,7 @@ def _effect_row(dim, c, x, codes, clusters, confidence, min_cell) -> dict:
 def compare_dimensions(
     frame: pd.DataFrame, *, score_col: str = "nps", prefix: str = "P", confidence: float = 0.95,
     min_cell: int = privacy.DEFAULT_MIN_CELL, cluster_col: str | None = None, source: str | None = None,
+    hide: dict | None = None,
 ) -> DimensionComparison:
     """Perception means by NPS category for each SERVQUAL dimension, from per-category sums and sums of squares.
 
@@ -107,7 +108,8 @@ def compare_dimensions(
     is unchanged, but its interval is widened by √deff of the difference (:func:`loyaltylab.stats.effects.cohens_d`).
     Design effects are truncated at 1. Answering every question 3× gives, clustered, the same intervals as answering
     once. A category with fewer than ``min_cell`` people is hidden (its count too); so is a dimension's
-    promoter–detractor row when either group is.
+    promoter–detractor row when either group is. ``hide`` ({(dimension, category): True}) hides further means:
+    what a fan-out part hides to protect the rest of its batch (:mod:`.linked`).
     """
     min_cell = params.min_cell(min_cell)
     params.confidence(confidence)
@@ -115,6 +117,7 @@ def compare_dimensions(
     codes = category_codes(frame[score_col])
     clusters = clustered.cluster_codes(frame, cluster_col, source)
     mean_rows, effect_rows = [], []
+    hide = hide or {}
     for dim in scores.columns:
         x = scores[dim].to_numpy()
         ok = np.isfinite(x) & (codes >= 0)
@@ -126,10 +129,12 @@ def compare_dimensions(
                 "mean": c["mean"][k], "sd": c["sd"][k], "ci_low": c["mean"][k] - c["half"][k],
                 "ci_high": c["mean"][k] + c["half"][k], "deff": c["deff"][k], "people": c["people"][k],
             })
-        effect_rows.append(_effect_row(dim, c, x[ok], codes[ok], cl, confidence, min_cell))
+        effect_rows.append(_effect_row(dim, c, x[ok], codes[ok], cl, confidence, min_cell,
+                                       hidden=any(hide.get((dim, cat), False) for cat in ("promoter", "detractor"))))
     means = pd.DataFrame(mean_rows, columns=[*MEANS_COLUMNS[:-1], "people"])
+    linked = [bool(hide.get((r["dimension"], r["category"]), False)) for r in mean_rows]
     means = privacy.suppress(means, n_col="n", min_cell=min_cell, people="people", complementary=False,
-                             value_cols=["mean", "sd", "ci_low", "ci_high", "deff"])[MEANS_COLUMNS]
+                             value_cols=["mean", "sd", "ci_low", "ci_high", "deff"], also_hide=linked)[MEANS_COLUMNS]
     effects = pd.DataFrame(effect_rows, columns=EFFECTS_COLUMNS)
     effects["suppressed"] = effects["suppressed"].astype(bool)
     for col in ("n_promoters", "n_detractors"):

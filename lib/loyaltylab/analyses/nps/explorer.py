@@ -20,7 +20,7 @@ def selection_line(label: str, res) -> str:
 def explorer(result: NPSReport):
     """An ipywidgets panel: pick a segment column, a period and optionally one segment value to look within;
     shows the segment table and forest plot, and the trend, for that selection (small cells suppressed, the same
-    parameters as the report)."""
+    parameters as the report; on everything a fan-out part selects, its cells hidden for the batch stay hidden)."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -53,15 +53,19 @@ def explorer(result: NPSReport):
             part = subset()
             res = tables.overall(part, **opts)
             notebook.show_findings([selection_line(sub.value, res)], title="Selection")
+            linked = result.linked if sub.value == "All" else None
             if cols:
-                table = tables.by_segment(part, group.value, **opts)
+                table = tables.by_segment(part, group.value, hide=linked.segments.get(group.value) if linked else None,
+                                          **opts)
                 notebook.show_table(view(table, "segment"), caption=f"NPS by {group.value}")
                 fig = plots.plot_segments({group.value: table}, reference=None if res.suppressed else res.nps)
                 display(fig)
                 plt.close(fig)
             if data.has_dates:
                 fig, ax = plt.subplots(figsize=(9, 3.6))
-                plots.plot_trend(tables.trend(part, period=per.value, **opts), ax=ax)
+                same = linked is not None and per.value == p.period
+                plots.plot_trend(tables.trend(part, period=per.value, hide=linked.trend if same else None, **opts),
+                                 ax=ax)
                 display(fig)
                 plt.close(fig)
 

@@ -100,6 +100,7 @@ def by_segment(
     correction: str | None = "holm",
     cluster_col: str | None = None,
     source: str | None = None,
+    hide=None,
 ) -> pd.DataFrame:
     """NPS for each value of ``column`` with its interval, and each segment tested against the rest.
 
@@ -108,7 +109,8 @@ def by_segment(
     blank segment value is its own group, '(missing)'. Rows: largest group first, suppressed groups last with
     n = <NA>. ``cluster_col`` (e.g. customer_id) makes SEs and intervals cluster-robust when one customer answers
     several times, and ``min_cell`` then counts customers. With exactly two groups the correction counts the one
-    test once: p_adjusted = p_value.
+    test once: p_adjusted = p_value. ``hide`` ({value label: True}) hides further groups: what a fan-out part hides
+    to protect the rest of its batch (:mod:`.linked`).
     """
     min_cell = params.min_cell(min_cell)
     correction = check_correction(correction, "correction")
@@ -129,7 +131,8 @@ def by_segment(
                           "deff": s["deff"], "diff_vs_rest": d["difference"],
                           "p_value": np.where(r["n"] > 0, d["p_value"], np.nan)})
     table = privacy.suppress(table, n_col="n", min_cell=min_cell, people=people,
-                             value_cols=[*STAT_COLUMNS, "deff", "diff_vs_rest", "p_value"])
+                             value_cols=[*STAT_COLUMNS, "deff", "diff_vs_rest", "p_value"],
+                             also_hide=_hide_mask(labels, hide))
     table["p_adjusted"], table["significant"] = _family_adjust(table["p_value"], correction, confidence)
     sizes = table["n"].to_numpy(dtype="float64", na_value=np.nan)
     order = np.lexsort((table["value"].to_numpy(), np.where(np.isnan(sizes), np.inf, -sizes)))
@@ -137,6 +140,13 @@ def by_segment(
     table.insert(0, "column", column)
     return table[["column", "value", "n", *STAT_COLUMNS, "deff", "diff_vs_rest", "p_value", "p_adjusted",
                   "significant", "suppressed"]]
+
+
+def _hide_mask(labels, hide) -> np.ndarray | None:
+    """``hide`` ({label: bool}) as a mask over ``labels`` (None when nothing extra is hidden)."""
+    if not hide:
+        return None
+    return np.array([bool(hide.get(str(label), False)) for label in labels], dtype=bool)
 
 
 def period_index(dates: pd.Series, period: str = "Q") -> tuple[np.ndarray, pd.DataFrame]:
@@ -176,6 +186,7 @@ def trend(
     correction: str | None = "holm",
     cluster_col: str | None = None,
     source: str | None = None,
+    hide=None,
 ) -> pd.DataFrame:
     """NPS per month / quarter / year with intervals; each period tested against the one before.
 
@@ -183,7 +194,8 @@ def trend(
     (``correction`` across the table's changes), change_significant, suppressed. Periods without responses are
     kept (n = 0, statistics blank) so gaps show; suppressed periods have n = <NA>. Responses without a date are
     left out. The change test treats the two periods as independent samples (a customer answering in both makes it
-    slightly conservative); there is no change after a hidden or empty period.
+    slightly conservative); there is no change after a hidden or empty period. ``hide`` ({period label: True}):
+    further periods a fan-out part hides to protect the rest of its batch (:mod:`.linked`).
     """
     min_cell = params.min_cell(min_cell)
     correction = check_correction(correction, "correction")
@@ -205,7 +217,8 @@ def trend(
     table = periods.assign(n=s["n"].astype("int64"), **{c: s[c] for c in STAT_COLUMNS}, deff=s["deff"],
                            change=d["difference"], p_value=d["p_value"])
     table = privacy.suppress(table, n_col="n", min_cell=min_cell, people=people,
-                             value_cols=[*STAT_COLUMNS, "deff", "change", "p_value"])
+                             value_cols=[*STAT_COLUMNS, "deff", "change", "p_value"],
+                             also_hide=_hide_mask(periods["period"], hide))
     prev_hidden = np.r_[True, table["suppressed"].to_numpy()[:-1]]
     table.loc[prev_hidden, ["change", "p_value"]] = np.nan
     table["p_adjusted"], table["change_significant"] = adjust_pvalues(table["p_value"], correction, 1 - confidence)
@@ -213,13 +226,14 @@ def trend(
                   "change_significant", "suppressed"]]
 
 
-def distribution(frame: pd.DataFrame, score_col: str = "nps", min_cell: int | None = None) -> pd.DataFrame:
+def distribution(frame: pd.DataFrame, score_col: str = "nps", min_cell: int | None = None, hide=None) -> pd.DataFrame:
     """Responses per score 0–10 with category, percentage and ``suppressed``.
 
     With ``min_cell`` a score given by 1 to ``min_cell`` − 1 respondents is suppressed (n and pct blank), plus the
     smallest further scores of the same NPS category when needed (:func:`privacy.suppress_counts`): the category
     totals are published (the shares of promoters, passives, detractors), so a lone hidden score could otherwise be
-    recovered by subtraction. Scores nobody gave stay visible as 0 (they identify no one)."""
+    recovered by subtraction. Scores nobody gave stay visible as 0 (they identify no one). ``hide`` (11 booleans):
+    further scores a fan-out part hides to protect the rest of its batch (:mod:`.linked`)."""
     v = frame[score_col].dropna().to_numpy(dtype="float64").astype("int64")
     counts = np.bincount(v, minlength=11)[:11]
     scores = np.arange(11)
@@ -230,6 +244,8 @@ def distribution(frame: pd.DataFrame, score_col: str = "nps", min_cell: int | No
         for k in range(3):
             idx = np.flatnonzero(cats == k)
             hidden[idx] = privacy.suppress_counts(counts[idx], min_cell)
+    if hide is not None:
+        hidden |= np.asarray(hide, dtype=bool) & (counts > 0)
     table = pd.DataFrame({
         "score": scores, "n": pd.array(counts, dtype="Int64"),
         "pct": 100 * counts / total if total else np.zeros(11),
