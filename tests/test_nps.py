@@ -481,6 +481,18 @@ def test_key_findings_are_sentences(course):
     assert lines[0].startswith("NPS is") and any("True NPS" in line for line in lines)
 
 
+def test_course_framing_only_on_the_course_data(course, small_course_dir, tmp_path):
+    _, report = course
+    assert any("the course's loyal-base mark" in line for line in nps.describe_overall(report))
+    for name in ("survey.csv", "customers.csv"):      # the same rows without a truth.json: a user's own file
+        shutil.copy(small_course_dir / name, tmp_path / name)
+    mine = analyze(load(tmp_path / "survey.csv", tmp_path / "customers.csv", cluster_col="customer_id"))
+    lines = nps.describe_overall(mine) + nps.key_findings(mine)
+    assert not [line for line in lines if "course" in line.lower()]
+    assert any("a common benchmark for a loyal customer base" in line for line in lines)
+    assert mine.to_results()["course_data"] is False and report.to_results()["course_data"] is True
+
+
 def test_blank_scores_are_dropped_and_counted(small_course_dir, tmp_path):
     survey = pd.read_csv(small_course_dir / "survey.csv", dtype=str, keep_default_na=False)
     survey.loc[[0, 5, 9], "nps"] = ""

@@ -81,6 +81,11 @@ class NPSReport(AnalysisResult):
     correction = CORRECTION
 
     @property
+    def is_course(self) -> bool:
+        """The course data (a truth.json beside the survey): course framing applies."""
+        return self.data.truth is not None
+
+    @property
     def cluster_col(self) -> str | None:
         """The column that says who answered, as the user named it (None: every response independent)."""
         return self.data.cluster_col

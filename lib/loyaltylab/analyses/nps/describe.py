@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .analysis import NPSReport
 
 LOYAL_MARK = 50.0
-"""The course's mark of a loyal customer base: NPS ≥ 50."""
+"""The course's mark of a loyal customer base, NPS ≥ 50 (a benchmark stated neutrally on other data)."""
 
 
 def _ci(low, high, confidence: float) -> str:
@@ -37,14 +37,15 @@ def describe_overall(result: NPSReport) -> list[str]:
     lines = [f"NPS is **{signed(o.nps)}** ({_ci(o.ci_low, o.ci_high, p.confidence)}, {esc(o.ci_method)} interval; "
              f"n = {count(o.n)}): {number(o.promoters_pct)}% promoters, {number(o.passives_pct)}% passives, "
              f"{number(o.detractors_pct)}% detractors."]
+    mark = (f"the course's loyal-base mark of NPS ≥ {LOYAL_MARK:.0f}" if result.is_course
+            else f"NPS {LOYAL_MARK:.0f}, a common benchmark for a loyal customer base")
     if o.ci_low >= LOYAL_MARK:
-        lines.append(f"The whole interval lies above the course's loyal-base mark of NPS ≥ {LOYAL_MARK:.0f}.")
+        lines.append(f"The whole interval lies above {mark}.")
     elif o.ci_high < LOYAL_MARK:
-        lines.append(f"The whole interval lies below the course's loyal-base mark of NPS ≥ {LOYAL_MARK:.0f} "
-                     f"({number(LOYAL_MARK - o.nps)} points short).")
+        lines.append(f"The whole interval lies below {mark} ({number(LOYAL_MARK - o.nps)} points short).")
     else:
-        lines.append(f"The interval includes {LOYAL_MARK:.0f}: the data cannot tell whether the base reaches the "
-                     "loyal mark of NPS ≥ 50.")
+        lines.append(f"The interval includes {LOYAL_MARK:.0f}: the data cannot tell whether the base reaches "
+                     f"{mark}.")
     if result.cluster_col:
         lines.append(f"Intervals allow for customers answering more than once (clustered by "
                      f"{esc(result.cluster_col)}; design effect {number(o.deff, 2)}, i.e. the interval is "
