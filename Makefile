@@ -10,7 +10,7 @@ SEED      ?= 42
 J         ?= 1
 REPORT_ARGS ?=
 
-.PHONY: help setup reports test lab data bench lint clean
+.PHONY: help setup reports test lab data bench lint clean student grade
 
 help:
 	@echo "make reports   run every notebook in reports.yml into reports/ (J=2 for two workers)"
@@ -19,6 +19,8 @@ help:
 	@echo "make data      regenerate the course dataset (CUSTOMERS=$(CUSTOMERS) SEED=$(SEED))"
 	@echo "make bench     print the benchmark figures"
 	@echo "make lint      ruff"
+	@echo "make student   student notebooks, a course world each, answer keys (STUDENTS=roster.csv or a count)"
+	@echo "make grade     execute returned notebooks (RETURNED=returned/) and write grades.csv"
 	@echo "make clean     remove generated outputs"
 
 setup: $(STAMP)
@@ -53,6 +55,18 @@ lab: $(STAMP) $(DATA)
 
 bench: $(STAMP) $(DATA)
 	$(BIN)/python benchmarks/run.py
+
+# Teaching edition (docs/teaching.md). STUDENTS: a roster CSV (student_id, name) or a number of students.
+STUDENTS          ?= 3
+STUDENT_DIR       ?= student
+STUDENT_CUSTOMERS ?= 5000
+RETURNED          ?= returned
+student: $(STAMP)
+	$(BIN)/python -m loyaltylab student $(if $(wildcard $(STUDENTS)),--students "$(STUDENTS)",--count $(STUDENTS)) \
+		--customers $(STUDENT_CUSTOMERS) --seed $(SEED) --out $(STUDENT_DIR)
+
+grade: $(STAMP)
+	$(BIN)/python -m loyaltylab grade --in $(RETURNED) --key $(STUDENT_DIR)/answer_keys --out grades.csv
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests benchmarks notebooks

@@ -11,6 +11,8 @@ COMMANDS = {
     "data": ("loyaltylab.synth", "generate the course dataset and its truth.json"),
     "validate": ("loyaltylab.io", "check a data file against a table's rules"),
     "report": ("loyaltylab.report", "run notebooks into HTML reports (reports.yml or one notebook)"),
+    "student": ("loyaltylab.teaching.student", "build student notebooks, one course world each, and answer keys"),
+    "grade": ("loyaltylab.teaching.grade", "execute returned student notebooks and write a grade table (CSV)"),
 }
 
 
