@@ -4,9 +4,10 @@ Churn is a time-to-event question. Most customers have not churned *yet* — the
 snapshot — so a churn rate or a yes/no classifier is biased. Everything here is survival analysis: Kaplan–Meier,
 restricted mean survival and log-rank (km.py), Cox with R's statistics (cox.py), R ≥ 3.0's proportional-hazards
 test and its remedy (ph.py), both fitted in order by models.py, predictions on supported baselines (baseline.py),
-AFT models (aft.py), held-out validation (validation.py), the early warning with its backtest (warning.py) and, on
-the course data, the truth (truth.py). Customer lifetime value and the sBG cohort model are the ``clv`` analysis,
-which reuses this result.
+AFT models (aft.py), held-out validation (validation.py), the early warning with its backtest (warning.py), the
+last NPS answer as a churn predictor and the survey signal in the backtest when a survey is given (survey_signal.py)
+and, on the course data, the truth (truth.py). Customer lifetime value and the sBG cohort model are the ``clv``
+analysis, which reuses this result.
 """
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ from loyaltylab.analyses.churn.km import (
 from loyaltylab.analyses.churn.km import logrank as logrank_test
 from loyaltylab.analyses.churn.models import fit_models
 from loyaltylab.analyses.churn.ph import PHTest
+from loyaltylab.analyses.churn.survey_signal import AUTO, NPSPredictor, load_answers, nps_predictor, observation_ends
+from loyaltylab.analyses.churn.survey_signal import survey_file as find_survey
 from loyaltylab.analyses.churn.truth import compare_with_truth
 from loyaltylab.analyses.churn.validation import Validation, metrics_table, validate
 from loyaltylab.analyses.churn.warning import Backtest, EarlyWarning, backtest, early_warning
@@ -45,6 +48,14 @@ NOTEBOOK_ONLY = ("interactive", "output_dir")
 EMPTY_CLV = {"unit": "months", "mean_remaining_lifetime": None, "mean_clv": None, "model": None,
              "ltv_cac_by_segment": []}
 HEADLINE_ORDER = ["Customers", "Churned", "Median lifetime", "Expected churners", "C-index (test)", "Backtest AUC"]
+
+
+def _survey_path(value, name: str) -> str | None:
+    """A survey file, ``"auto"`` (the survey beside the customers file, when there is one) or None (no survey)."""
+    return value if value == AUTO else params.path(value, name)
+
+
+_survey_path.bad = params.path.bad
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,10 @@ class Params(params.Params):
     encoding: str | None = params.field(None, params.encoding)
     sheet: str | int | None = params.field(None, params.sheet)
     write_action_list: bool = params.field(False, params.boolean)
+    survey_path: str | None = params.field(AUTO, _survey_path)
+    survey_id_col: str = params.field("customer_id", params.column)
+    survey_score_col: str = params.field("nps", params.column)
+    survey_date_col: str | None = params.field("date", params.optional_column)
 
     def check_together(self) -> None:
         if self.covariates is not None:
@@ -117,6 +132,8 @@ class Result(AnalysisResult):
     model_data: SurvivalData | None = None      # the customers the models use (None: all of ``data``)
     rmst: pd.DataFrame | None = None            # restricted mean survival time, all customers and shown groups
     model_notes: tuple[str, ...] = ()           # coefficients that do not exist, in words
+    nps: NPSPredictor | None = None             # the last NPS answer as a churn predictor (when a survey is given)
+    nps_note: str | None = None                 # why it is not shown, in one sentence
 
     analysis = "churn"
 
@@ -131,6 +148,11 @@ class Result(AnalysisResult):
     @property
     def confidence(self) -> float:
         return self.params.confidence
+
+    @property
+    def is_course(self) -> bool:
+        """Course data: a truth.json lies beside the customers file."""
+        return self.customers.truth is not None
 
     @property
     def scoring(self) -> CoxResult:
@@ -218,13 +240,43 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
     val = validate(msd, horizon=horizon, penalizer=p.penalizer, strata=scoring.strata, min_cell=p.min_cell,
                    confidence=conf)
     ew = early_warning(scoring, msd, horizon=horizon, min_cell=p.min_cell)
-    bt = backtest(df, horizon=horizon, time_unit=p.time_unit, signup_col=p.signup_col,
-                  churn_date_col=p.churn_date_col, snapshot_date=p.snapshot_date, duration_col=p.duration_col,
-                  covariates=p.covariates, categorical=p.categorical, penalizer=p.penalizer, source=source,
-                  event_col=p.event_col, event_value=p.event_value, min_cell=p.min_cell, confidence=conf)
+    bt_args = dict(horizon=horizon, time_unit=p.time_unit, signup_col=p.signup_col, churn_date_col=p.churn_date_col,
+                   snapshot_date=p.snapshot_date, duration_col=p.duration_col, covariates=p.covariates,
+                   categorical=p.categorical, penalizer=p.penalizer, source=source, event_col=p.event_col,
+                   event_value=p.event_value, min_cell=p.min_cell, confidence=conf)
+    bt = backtest(df, **bt_args)
+    nps, nps_note = _survey_signal(p, customers, sd, msd, bt_args, bt)
     return Result(p, customers, sd, km, km_groups, lr, cox, models.ph, remedy, aft, val, ew, bt,
                   compare_with_truth(cox, truth, aft), model_data=msd if msd is not sd else None, rmst=rmst,
-                  model_notes=models.notes)
+                  model_notes=models.notes, nps=nps, nps_note=nps_note)
+
+
+def _survey_signal(p: Params, customers: loaders.Customers, sd: SurvivalData, msd: SurvivalData, bt_args: dict,
+                   bt: Backtest | None) -> tuple[NPSPredictor | None, str | None]:
+    """The last NPS answer as a churn predictor and the backtest with the survey signal (survey_signal.py), or why
+    not in one sentence. With ``survey_path="auto"`` a survey file that cannot be used is a note, not an error."""
+    what = "so NPS as a churn predictor is not shown"
+    file = find_survey(p.survey_path, customers)
+    if file is None:
+        return None, (f"No survey is used (survey_path is None), {what}." if p.survey_path is None else
+                      f"No survey file lies beside the customers file (set survey_path to use one), {what}.")
+    if not p.id_col:
+        return None, f"The survey's answers are matched to customers by id_col, which is not set, {what}."
+    if not p.survey_date_col:
+        return None, (f"Without the survey's answer dates (survey_date_col) no answer can be placed before a "
+                      f"customer's churn, {what}.")
+    try:
+        answers = load_answers(file, customers, id_col=p.id_col, survey_id_col=p.survey_id_col,
+                               score_col=p.survey_score_col, date_col=p.survey_date_col, encoding=p.encoding,
+                               min_cell=p.min_cell)
+    except DataError as exc:
+        if p.survey_path != AUTO:
+            raise
+        return None, f"The survey beside the customers file could not be used ({exc}), {what}."
+    ends = observation_ends(customers.frame, sd, signup_col=p.signup_col, snapshot=p.snapshot_date)
+    return nps_predictor(msd, customers.frame, answers, ends=ends, min_cell=p.min_cell, confidence=p.confidence,
+                         horizon=float(p.horizon), backtest_args=bt_args, backtest_without=bt,
+                         truth=customers.truth)
 
 
 def _check_usable(sd: SurvivalData, p: Params) -> None:
@@ -300,9 +352,33 @@ def _rmst_content(result: Result) -> dict | None:
                         "ci_high": r.ci_high} for r in t.itertuples()]}
 
 
+def _nps_content(result: Result) -> dict | None:
+    """results.json ``nps_predictor``: the last NPS answer as a churn predictor (None when no survey is used)."""
+    pred = result.nps
+    if pred is None:
+        return None
+    ratios = {}
+    for r in pred.table.itertuples():
+        hidden = bool(r.suppressed)
+        ratios[r.category] = {"hr": None if hidden else _finite(float(r.hazard_ratio)),
+                              "ci_low": None if hidden else _finite(float(r.hr_lower)),
+                              "ci_high": None if hidden else _finite(float(r.hr_upper)), "suppressed": hidden}
+    return {"n_respondents": pred.n_respondents, "n_churners": pred.n_churners, "hazard_ratios": ratios,
+            "auc_without": pred.auc_without, "auc_with": pred.auc_with}
+
+
 def _content(result: Result) -> dict:
     """The churn keys of results.json (names and meanings kept from the first version: analysts' scripts read them;
-    issue 10 only adds keys)."""
+    issue 10 only adds keys; issue 13 adds one).
+
+    ``nps_predictor`` (None when no survey is used) = {``n_respondents``: customers of the models with a survey
+    answer dated before their churn or the snapshot, ``n_churners``: of which churned, ``hazard_ratios``: {passive,
+    promoter: {``hr``, ``ci_low``, ``ci_high`` (at ``confidence``), ``suppressed``}} — the churn hazard of
+    customers whose last answer was passive / promoter relative to detractors, from a Cox model on the churn model's
+    covariates + that category among respondents (truth.json ``churn.hazard_ratios.nps_category`` on the course
+    data), ``auc_without`` / ``auc_with``: the backtest AUC of the early warning without (= early_warning
+    .backtest_auc) and with the survey signal (answered, last category) as covariates, same cutoff; None without
+    dates}. A category with fewer than min_cell respondents shows no numbers."""
     sd, km, lr, aft, v, ew, bt = (result.data, result.km, result.logrank, result.aft, result.validation,
                                   result.warning, result.backtest)
     truth = None
@@ -341,6 +417,7 @@ def _content(result: Result) -> dict:
         },
         **value,
         "truth": truth,
+        "nps_predictor": _nps_content(result),
     }
 
 
@@ -349,11 +426,15 @@ def to_results(result: Result) -> dict:
     keys, the headline and the standard tables. Numbers only, no customer ids."""
     used = result.params.as_dict()
     inputs = {"customers": result.customers.path}
+    if result.nps is not None:
+        inputs["survey"] = result.nps.survey
     if result.clv is not None:
         used.update(result.clv.params.as_dict())
         inputs.update({k: v for k, v in result.clv.inputs().items() if k != "customers"})
     notes = list(dict.fromkeys([*result.data.design.notes, *result.data_for_models.design.notes,
-                                *result.model_notes, *result.cox.notes]))
+                                *result.model_notes, *result.cox.notes,
+                                *([result.nps_note] if result.nps_note else []),
+                                *(result.nps.notes if result.nps is not None else ())]))
     return results.document("churn", params=used, inputs=inputs, headline=result.headline(),
                             headline_order=result.headline_order(), tables=result.tables(), notes=notes,
                             **_content(result))
@@ -393,6 +474,11 @@ def tables(result: Result) -> dict[str, pd.DataFrame]:
                                              {"customers": "n", "share_of_top_decile": "estimate"})
     if result.truth is not None:
         out["truth"] = standard_table(result.truth, {"lower": "ci_low", "upper": "ci_high"})
+    if result.nps is not None:
+        out["nps_predictor"] = standard_table(result.nps.table, hazard)
+        out["nps_km"] = standard_table(result.nps.km.table, interval)
+        if result.nps.truth is not None:
+            out["nps_truth"] = standard_table(result.nps.truth, {"lower": "ci_low", "upper": "ci_high"})
     if result.clv is not None:
         out.update(result.clv.tables())
     return out

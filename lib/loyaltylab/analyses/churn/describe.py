@@ -195,12 +195,73 @@ def _truth(result) -> str | None:
             f"{level(result.confidence)} intervals (about {level(result.confidence)} is expected).")
 
 
+def _ratio_words(row, confidence: float) -> str:
+    """'0.47× the rate of detractors (95% CI 0.42–0.54)' — and 'not significantly different' when the interval
+    holds 1."""
+    text = (f"{row['hazard_ratio']:.2f}× the rate of detractors ({level(confidence)} CI {row['hr_lower']:.2f}–"
+            f"{row['hr_upper']:.2f}")
+    if row["hr_lower"] <= 1 <= row["hr_upper"]:
+        text += f"; not significantly different from detractors at the {level(round(1 - confidence, 12))} level"
+    return text + ")"
+
+
+def _nps(result) -> str | None:
+    """The last NPS answer as a churn predictor, in words (None when no survey is used)."""
+    pred = result.nps
+    if pred is None:
+        return None
+    parts = []
+    for cat, name in (("promoter", "promoters"), ("passive", "passives")):
+        row = pred.hazard_ratio(cat)
+        if row is not None:
+            parts.append(f"{name} churn at {_ratio_words(row, pred.confidence)}")
+    lead = "NPS predicts who leaves: among" if result.is_course and parts else "Among"
+    who = (f"{lead} the {count(pred.n_respondents)} customers who answered the survey before they churned or the "
+           f"snapshot ({count(pred.n_churners)} of them churned), ")
+    if not parts:
+        return (who + "no hazard ratio against detractors can be shown: a category has fewer than "
+                f"{result.min_cell} respondents (such groups are not shown), no detractor answered, or a category's "
+                "coefficient does not exist.")
+    return (who + " and ".join(parts) + ", with the churn model's covariates held equal (Cox model on the category "
+            "of each customer's last answer, detractors the reference).")
+
+
+def _nps_backtest(result) -> str | None:
+    pred = result.nps
+    if pred is None:
+        return None
+    if pred.auc_without is None or pred.auc_with is None or not np.isfinite(pred.auc_with):
+        return ("Without signup and churn dates there is no backtest, so what the survey signal adds to the early "
+                "warning cannot be measured.")
+    gain = pred.auc_with - pred.auc_without
+    b = pred.backtest
+    return (f"With the survey signal (whether the customer had answered by the backtest's cutoff, and the category "
+            f"of their last answer) as further covariates, the early warning's backtest AUC is {pred.auc_with:.3f} "
+            f"against {pred.auc_without:.3f} without it ({gain:+.3f}; same cutoff {b.cutoff:%Y-%m-%d}, same "
+            f"{count(b.n_scored)} active customers, {count(b.n_churned)} of whom churned in the next "
+            f"{result.horizon:g} {_unit(result)}).")
+
+
+def _nps_truth(result) -> str | None:
+    pred = result.nps
+    if pred is None or pred.truth is None:
+        return None
+    t = pred.truth
+    values = ", ".join(f"{esc(r.category)} {r.true:.3f}" for r in t.itertuples())
+    return (f"Against the course world's truth — the hazard ratios this model estimates in the population ({values}; "
+            f"truth.json churn.hazard_ratios.nps_category) — {int(t['covered'].sum())} of {len(t)} "
+            f"{level(pred.confidence)} intervals cover the true value.")
+
+
 def findings(result) -> dict[str, str]:
     """One or two sentences per report section (keys: data, km, logrank, cox, ph, aft, validation, warning,
-    backtest, clv when the CLV analysis is attached, truth on the course data)."""
+    backtest, nps when a survey is used, clv when the CLV analysis is attached, truth on the course data)."""
     out = {"data": _data(result), "km": _km(result), "logrank": _logrank(result), "cox": _cox(result),
            "ph": _ph(result), "aft": _aft(result), "validation": _validation(result), "warning": _warning(result),
            "backtest": _backtest(result)}
+    nps = _nps(result)
+    if nps is not None:
+        out["nps"] = nps
     if result.clv is not None:
         out["clv"] = " ".join(result.clv.key_findings())
     truth = _truth(result)
@@ -212,7 +273,7 @@ def findings(result) -> dict[str, str]:
 def key_findings(result) -> list[str]:
     """The report's headline sentences, in order (the PH verdict after the Cox line when it fails)."""
     f = findings(result)
-    keys = ["data", "km", "logrank", "cox", "validation", "warning", "backtest", "clv", "truth"]
+    keys = ["data", "km", "logrank", "cox", "validation", "warning", "backtest", "nps", "clv", "truth"]
     lines = [f[k] for k in keys if k in f]
     if result.ph.violations:
         lines.insert(4, f["ph"])
@@ -325,6 +386,25 @@ def describe_backtest(result) -> list[str]:
     return [_backtest(result)]
 
 
+def describe_nps(result) -> list[str]:
+    """The last NPS answer as a churn predictor, what the survey signal adds to the early warning and, on the course
+    data, the truth — or the one sentence saying why the section is skipped."""
+    if result.nps is None:
+        return [esc(result.nps_note or "No survey is used, so NPS as a churn predictor is not shown.")]
+    pred = result.nps
+    lines = [_nps(result), _nps_backtest(result)]
+    timing = ("Answers dated on or after a customer's churn day (or the snapshot) are not used." if pred.dated else
+              "The customers file has no signup dates (signup_col) and no snapshot date is known, so the answers "
+              "could not be checked against each customer's churn day: every dated answer counts.")
+    lines.append("The category is that of an answer given during the customer's life and held from signup: it "
+                 "describes who leaves, it is not the effect of raising a customer's score. " + timing)
+    lines += [esc(note) for note in pred.notes]
+    truth = _nps_truth(result)
+    if truth is not None:
+        lines.append(truth)
+    return [line for line in lines if line]
+
+
 def describe_truth(result) -> list[str]:
     truth = _truth(result)
     return [truth] if truth is not None else ["No `truth.json` beside the input file: this is not the course data."]
@@ -359,5 +439,8 @@ def captions(result) -> dict[str, str]:
         "risk_factors": "Most common risk factors in the top decile",
         "backtest": "Backtest: predicted vs actual churn by decile",
         "truth": "Estimated vs true coefficients",
+        "nps": (f"Churn hazard ratio by the last NPS answer vs detractors ({conf} intervals; respondents, the churn "
+                "model's covariates held equal)"),
+        "nps_km": "Survival by the last NPS answer (respondents; share still a customer)",
     }
     return out

@@ -28,9 +28,11 @@ class Models:
 
 
 def fit_models(sd: SurvivalData, *, penalizer: float = 0.0, confidence: float = 0.95,
-               r_stats: bool = True) -> Models:
+               r_stats: bool = True, concordance: bool = True) -> Models:
     """Cox (with R's statistics when ``r_stats``), its PH test and the stratified remedy, on ``sd`` without the
-    coefficients that do not exist (:func:`~loyaltylab.analyses.churn.cox.drop_infinite`)."""
+    coefficients that do not exist (:func:`~loyaltylab.analyses.churn.cox.drop_infinite`). ``concordance=False``
+    skips the models' C-index on the fitting data (the backtest scores with them and never reads it; at 200,000
+    customers that saves about 40% of a backtest)."""
     model_sd, infinite, notes = drop_infinite(sd)
     if not model_sd.design.columns:
         raise DataError(sd.source, "covariates", "no covariate has a finite Cox coefficient here (" +
@@ -38,8 +40,9 @@ def fit_models(sd: SurvivalData, *, penalizer: float = 0.0, confidence: float = 
     if model_sd.events < 2 or model_sd.n - model_sd.events < 1:
         raise DataError(sd.source, None, "too few customers left for the models once the levels without churners "
                         "are left out")
-    cox = fit_cox(model_sd, penalizer=penalizer, confidence=confidence, r_stats=r_stats)
+    cox = fit_cox(model_sd, penalizer=penalizer, confidence=confidence, r_stats=r_stats, concordance=concordance)
     cox = with_missing(cox, infinite, sd)
     ph = ph_test(cox, model_sd, confidence=confidence)
-    remedy = ph_remedy(model_sd, ph, penalizer=penalizer, confidence=confidence, r_stats=r_stats)
+    remedy = ph_remedy(model_sd, ph, penalizer=penalizer, confidence=confidence, r_stats=r_stats,
+                       concordance=concordance)
     return Models(model_sd, cox, ph, remedy, infinite, notes)

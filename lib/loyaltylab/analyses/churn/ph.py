@@ -131,10 +131,10 @@ def ph_test(cox: CoxResult, sd: SurvivalData, *, confidence: float = 0.95, time_
 
 
 def ph_remedy(sd: SurvivalData, ph: PHTest, *, penalizer: float = 0.0, confidence: float = 0.95,
-              r_stats: bool = True) -> CoxResult | None:
+              r_stats: bool = True, concordance: bool = True) -> CoxResult | None:
     """The model stratified by ``ph.strata`` (the violating categorical variables whose strata keep enough
-    customers); None when there are none."""
+    customers); None when there are none. ``concordance=False`` skips its C-index (the backtest does not use it)."""
     if not ph.strata:
         return None
-    return fit_cox(sd, penalizer=penalizer, strata=ph.strata, concordance=True, confidence=confidence,
+    return fit_cox(sd, penalizer=penalizer, strata=ph.strata, concordance=concordance, confidence=confidence,
                    r_stats=r_stats)

@@ -1,4 +1,5 @@
-"""Churn charts (English labels): survival curves, hazard ratios, calibration, risk scores, estimated vs true."""
+"""Churn charts (English labels): survival curves, hazard ratios, calibration, risk scores, estimated vs true, and
+survival by the last NPS answer."""
 from __future__ import annotations
 
 import numpy as np
@@ -137,6 +138,22 @@ def plot_truth(table: pd.DataFrame, ax=None, title: str | None = None, confidenc
     ax.legend(loc="best", framealpha=0.9, frameon=True)
     plt.tight_layout()
     return ax
+
+
+def plot_nps_survival(result, ax=None):
+    """Kaplan–Meier curves of the respondents by the category of their last NPS answer (detractor, passive,
+    promoter; a group the suppressed table hides is not drawn), with the horizon dotted. None when no survey is
+    used or no group can be shown."""
+    from dataclasses import replace
+
+    from loyaltylab.constants import NPS_CATEGORIES
+
+    pred = getattr(result, "nps", None)
+    if pred is None or not pred.km.curves:
+        return None
+    curves = {c: pred.km.curves[c] for c in NPS_CATEGORIES if c in pred.km.curves}
+    return plot_km(replace(pred.km, curves=curves), time_unit=result.data.time_unit, at_risk=False,
+                   horizon=result.horizon, ax=ax, title="Survival by the last NPS answer (customers who answered)")
 
 
 def plot_ph_residuals(result, terms=None, *, max_points: int = 3000, axes=None):

@@ -14,7 +14,14 @@ import pandas as pd
 from loyaltylab import io, privacy
 from loyaltylab.analyses.churn.baseline import conditional_churn_probability, cumhaz_for, partial_hazard
 from loyaltylab.analyses.churn.cox import CoxResult
-from loyaltylab.analyses.churn.data import SurvivalData, days_per_unit, fill_churn_dates, infer_snapshot, prepare
+from loyaltylab.analyses.churn.data import (
+    SurvivalData,
+    days_per_unit,
+    fill_churn_dates,
+    infer_snapshot,
+    parse_terms,
+    prepare,
+)
 from loyaltylab.errors import DataError
 
 ACTION_LIST = "at_risk.csv"
@@ -281,6 +288,7 @@ class Backtest:
     brier: float
     expected_churners: float
     calibration: pd.DataFrame      # decile, n, predicted, observed
+    strata: tuple[str, ...] = ()   # what the scoring model stratified by (the PH test's remedy at the cutoff)
 
 
 def auc_score(y, score) -> float:
@@ -301,7 +309,7 @@ def lift_at(y, score, fraction: float = 0.1) -> tuple[float, float, float]:
     return (rate / base if base > 0 else np.nan), rate, base
 
 
-def _churn_dates(df, churn_date_col, signup_col, event_col, event_value, duration_col, time_unit, snapshot,
+def churn_dates(df, churn_date_col, signup_col, event_col, event_value, duration_col, time_unit, snapshot,
                  source) -> pd.Series:
     """Churn dates as the analysis reads them (a churn flag with a blank date filled in, see data.py)."""
     churn = io.coerce_date(df, churn_date_col, source=source)
@@ -322,6 +330,23 @@ def _decile_calibration(p: np.ndarray, y: np.ndarray, bins: int) -> pd.DataFrame
             .reset_index())
 
 
+def backtest_dates(df: pd.DataFrame, *, horizon: float, time_unit: str = "days", signup_col: str = "signup_date",
+                   churn_date_col: str = "churn_date", snapshot_date=None, duration_col: str | None = None,
+                   source: str = "<data>") -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """(snapshot, cutoff = snapshot − horizon) of the backtest; None when the file has no signup/churn dates."""
+    if not (signup_col and churn_date_col and signup_col in df.columns and churn_date_col in df.columns):
+        return None
+    if snapshot_date is None:
+        signup = io.coerce_date(df, signup_col, source=source)
+        churn = io.coerce_date(df, churn_date_col, source=source)
+        snapshot = infer_snapshot(df, signup, churn, duration_col, time_unit, source)
+    else:
+        snapshot = io.parse_snapshot(snapshot_date)
+    if snapshot is None:
+        return None
+    return snapshot, snapshot - pd.Timedelta(days=round(float(horizon) * days_per_unit(time_unit)))
+
+
 def backtest(
     df: pd.DataFrame,
     *,
@@ -340,37 +365,47 @@ def backtest(
     event_value=None,
     min_cell: int | None = None,
     confidence: float = 0.95,
+    signals: pd.DataFrame | None = None,
+    strata: Sequence[str] | None = None,
 ) -> Backtest | None:
     """Move the snapshot back by the horizon, fit and score as if it were then — the same steps as the analysis
     (:func:`~loyaltylab.analyses.churn.models.fit_models`: the PH test decides whether the stratified model scores,
     on supported baselines) — and compare with who actually churned in the window. None when the file has no
-    signup/churn dates."""
-    if not (signup_col and churn_date_col and signup_col in df.columns and churn_date_col in df.columns):
+    signup/churn dates. ``signals``: numeric columns known at the cutoff (index = ``df``'s rows, names not in
+    ``df``), added to the covariates — the survey signal of :mod:`.survey_signal`. ``strata``: the scoring model's
+    strata given (e.g. another backtest's), so no PH test decides them: the model is fitted once, stratified by those
+    of them that are still categorical variables of the design."""
+    dates = backtest_dates(df, horizon=horizon, time_unit=time_unit, signup_col=signup_col,
+                           churn_date_col=churn_date_col, snapshot_date=snapshot_date, duration_col=duration_col,
+                           source=source)
+    if dates is None:
         return None
-    unit_days = days_per_unit(time_unit)
-    if snapshot_date is None:
-        signup = io.coerce_date(df, signup_col, source=source)
-        churn = io.coerce_date(df, churn_date_col, source=source)
-        snapshot = infer_snapshot(df, signup, churn, duration_col, time_unit, source)
-    else:
-        snapshot = io.parse_snapshot(snapshot_date)
-    if snapshot is None:
-        return None
-    cutoff = snapshot - pd.Timedelta(days=round(float(horizon) * unit_days))
+    snapshot, cutoff = dates
+    if signals is not None:
+        df = pd.concat([df, signals.reindex(df.index)], axis=1)
+        covariates = [*parse_terms(covariates)[0], *signals.columns]
     past = prepare(df, duration_col=duration_col, event_col=event_col, event_value=event_value,
                    signup_col=signup_col, churn_date_col=churn_date_col, snapshot_date=cutoff, covariates=covariates,
                    categorical=categorical, time_unit=time_unit, source=source, min_cell=min_cell)
     if past.events < 2 or past.events == past.n:
         return None
+    from loyaltylab.analyses.churn.cox import drop_infinite, fit_cox
     from loyaltylab.analyses.churn.models import fit_models
 
     try:
-        models = fit_models(past, penalizer=penalizer, confidence=confidence, r_stats=False)
+        if strata is None:
+            models = fit_models(past, penalizer=penalizer, confidence=confidence, r_stats=False, concordance=False)
+            past, scoring = models.data, models.scoring
+        else:
+            past = drop_infinite(past)[0]
+            if not past.design.columns or past.events < 2:
+                return None
+            scoring = fit_cox(past, penalizer=penalizer, strata=[s for s in strata if s in past.design.categorical],
+                              concordance=False, confidence=confidence)
     except DataError:
         return None
-    past = models.data
-    ew = early_warning(models.scoring, past, horizon=horizon, top_k=0)
-    churn = _churn_dates(df, churn_date_col, signup_col, event_col, event_value, duration_col, time_unit, snapshot,
+    ew = early_warning(scoring, past, horizon=horizon, top_k=0)
+    churn = churn_dates(df, churn_date_col, signup_col, event_col, event_value, duration_col, time_unit, snapshot,
                          source)
     scored = ew.scores.index
     y = (churn.loc[scored].notna() & (churn.loc[scored] <= snapshot)).to_numpy().astype(int)
@@ -381,5 +416,5 @@ def backtest(
         cutoff=cutoff, snapshot=snapshot, horizon=float(horizon), n_train=past.n, n_scored=int(n),
         n_churned=int(y.sum()), auc=auc_score(y, p), top_decile_lift=lift, top_decile_rate=rate, base_rate=base,
         brier=float(np.mean((p - y) ** 2)) if n else np.nan, expected_churners=float(p.sum()),
-        calibration=_decile_calibration(p, y, bins),
+        calibration=_decile_calibration(p, y, bins), strata=tuple(scoring.strata),
     )
