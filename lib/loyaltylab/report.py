@@ -701,8 +701,11 @@ def export_html(
     import nbformat
     from nbconvert import HTMLExporter
 
+    from loyaltylab import sections
+
     executed, html_path = Path(executed), Path(html_path)
     nb = nbformat.read(executed, as_version=4)
+    sections.drop_sections(nb, course_data=sections.course_data_of(executed.parent / RESULTS_JSON))
     papermill_marked = any("papermill-error-cell-tag" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
     if error and not papermill_marked:  # a timeout or dead kernel leaves no error output: say it at the top
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
@@ -744,12 +747,20 @@ def export_html(
 
 OFFLINE_TEMPLATE = "loyaltylab_offline.html.j2"
 # nbconvert's lab page, minus what it would fetch from a CDN when opened: require.js, MathJax (the notebooks write
-# no TeX), mermaid.js and the ipywidgets renderer (reports are static; widgets fall back to their text form).
+# no TeX), mermaid.js and the ipywidgets renderer (reports are static; widgets fall back to their text form). Charts
+# keep the alt text loyaltylab.alt_text attaches to them.
 _OFFLINE_TEMPLATE_SOURCE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block data_png scoped -%}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+{%- set alttext = output | get_metadata('alt', 'image/png') -%}
+{%- if alttext is not none %} alt="{{ alttext | escape_html }}"{%- endif %}>
+</div>
+{%- endblock data_png -%}
 """
 
 
