@@ -34,6 +34,101 @@ def _unit(result) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------------------
+# model terms in words
+# --------------------------------------------------------------------------------------------------------------------
+def term_parts(name: str, design) -> list[tuple[str, str | None]]:
+    """A design column or term (``a``, ``a[b]``, ``a:b``, ``a[b]:c``) as its parts: (variable, level) for a category
+    level, (variable, None) for a number or a whole categorical variable. Level values may hold ':' or ']', so the
+    name is matched against the design's own variables and levels, not split blindly."""
+    variables = sorted({v for t in design.terms for v in t.split(":")} | set(design.categorical), key=len,
+                       reverse=True)
+    parts, rest = [], name
+    while rest:
+        for var in variables:
+            if var in design.categorical and rest.startswith(var + "["):
+                lv = next((lv for lv in sorted(design.categorical[var], key=len, reverse=True)
+                           if rest.startswith(f"{var}[{lv}]")), None)
+                if lv is not None:
+                    parts.append((var, lv))
+                    rest = rest[len(var) + len(lv) + 2:]
+                    break
+            if rest == var or rest.startswith(var + ":"):
+                parts.append((var, None))
+                rest = rest[len(var):]
+                break
+        else:                                    # not a name of this design: keep it whole
+            return [*parts, (rest, None)]
+        rest = rest[1:] if rest.startswith(":") else rest
+    return parts
+
+
+def term_words(name: str, design) -> str:
+    """A model term or design column in words, escaped Markdown: 'segment[Premium]' → 'segment Premium',
+    'a:b' → 'a and b together', a number → its name. Every sentence names a term through this."""
+    words = [f"{esc(var)} {esc(lv)}" if lv is not None else esc(var) for var, lv in term_parts(name, design)]
+    return words[0] if len(words) == 1 else " and ".join(words) + " together"
+
+
+def _held_at(var: str, design) -> str:
+    """What a main effect is conditional on when ``var`` is also in an interaction: ' (with b at 0)'."""
+    others = []
+    for term in design.terms:
+        parts = term.split(":")
+        if len(parts) > 1 and var in parts:
+            for o in parts:
+                if o != var and o not in (x for x, _ in others):
+                    others.append((o, design.categorical[o][0] if o in design.categorical else None))
+    if not others:
+        return ""
+    held = ", ".join(f"{esc(o)} {esc(ref)}" if ref is not None else f"{esc(o)} = 0" for o, ref in others)
+    return f" (for {held}: the model also has an interaction)"
+
+
+def driver_words(row, sd) -> str:
+    """One Cox coefficient as a sentence fragment with its direction: a category level against the reference level,
+    a number per unit and per standard deviation."""
+    design, hr = sd.design, float(row.hazard_ratio)
+    parts = term_parts(row.covariate, design)
+    if len(parts) == 1 and parts[0][1] is not None:
+        var, lv = parts[0]
+        ref = design.categorical[var][0]
+        return (f"customers with {esc(var)} {esc(lv)} churn at {hr:.2f}× the rate of those with {esc(var)} "
+                f"{esc(ref)}")
+    words = term_words(row.covariate, design)
+    sdev = float(sd.frame[row.covariate].std()) if row.covariate in sd.frame else float("nan")
+    change = f"lowers the churn hazard by {percent(1 - hr)}" if hr < 1 else f"raises the churn hazard by {percent(hr - 1)}"
+    per_sd = (f"; {float(np.exp(row.coef * sdev)):.2f}× per standard deviation ({sdev:.3g})"
+              if np.isfinite(sdev) and sdev > 0 else "")
+    held = _held_at(parts[0][0], design) if len(parts) == 1 else ""
+    return f"each extra unit of {words} {change} (HR {hr:.2f} per unit{per_sd}){held}"
+
+
+def driver_strength(row, sd) -> float:
+    """|log HR| over a meaningful contrast: a level against the reference, a number over one standard deviation."""
+    parts = term_parts(row.covariate, sd.design)
+    if len(parts) == 1 and parts[0][1] is not None:
+        return abs(float(row.coef))
+    sdev = float(sd.frame[row.covariate].std()) if row.covariate in sd.frame else float("nan")
+    return abs(float(row.coef)) * (sdev if np.isfinite(sdev) else 1.0)
+
+
+def reason_words(group: str, result) -> str:
+    """A reason group of the early warning's table in words with its direction: 'segment is Basic' →
+    'segment Basic' (a category is listed only when it raises the hazard), a number → 'high x' / 'low x'."""
+    sd, beta = result.data_for_models, result.scoring.fitter.params_
+    design = sd.design
+    for var, levels in design.categorical.items():
+        for lv in levels:
+            if group == f"{var} is {lv}":
+                return f"{esc(var)} {esc(lv)}"
+    cols = [c for c in design.term_columns.get(group, ()) if c in beta.index]
+    words = term_words(group, design)
+    if len(cols) == 1:
+        return ("high " if float(beta[cols[0]]) > 0 else "low ") + words
+    return words
+
+
+# --------------------------------------------------------------------------------------------------------------------
 # one sentence (or two) per section
 # --------------------------------------------------------------------------------------------------------------------
 def _data(result) -> str:
@@ -56,8 +151,13 @@ def _km(result) -> str:
         if col is not None and len(vis) >= 2:
             best = vis.loc[vis[col].idxmax()]
             worst = vis.loc[vis[col].idxmin()]
-            text += (f" By {esc(groups.column)}: {percent(best[col])} of {esc(best['value'])} customers remain at "
-                     f"{col[2:-1]} {unit}, against {percent(worst[col])} of {esc(worst['value'])} customers.")
+            def who(value) -> str:      # '1 customers' reads as a count: name the column for a number
+                text = str(value)
+                numeric = text.lstrip("+-").replace(".", "", 1).isdigit()
+                return (f"customers with {esc(groups.column)} = {esc(text)}" if numeric
+                        else f"{esc(text)} customers")
+            text += (f" By {esc(groups.column)}: {percent(best[col])} of {who(best['value'])} remain at "
+                     f"{col[2:-1]} {unit}, against {percent(worst[col])} of {who(worst['value'])}.")
     return text
 
 
@@ -87,20 +187,25 @@ def _cox(result) -> str:
              f"the Cox model stratified by {_names(sc.strata)} (the model behind the scores; each "
              f"{'/'.join(esc(s) for s in sc.strata)} level has its own baseline hazard, so no hazard ratio is quoted "
              "for it)")
-    sig = t[t["significant"]].sort_values("p_value")
-    if len(sig):
-        parts = [f"{esc(r.covariate)} (HR {r.hazard_ratio:.2f})" for r in sig.head(3).itertuples()]
-        text = f"Strongest churn drivers in {which}: " + ", ".join(parts) + "."
+    sd = result.data_for_models
+    main = t[t["significant"] & ~t["term"].str.contains(":", regex=False) & np.isfinite(t["coef"])]
+    if len(main):
+        strength = np.array([driver_strength(r, sd) for r in main.itertuples()])
+        ranked = main.iloc[np.argsort(-strength, kind="stable")]
+        parts = [driver_words(r, sd) for r in ranked.head(3).itertuples()]
+        text = (f"Strongest churn drivers in {which} (a category against its reference level, a number over one "
+                "standard deviation): " + "; ".join(parts) + ".")
     else:
         text = (f"In {which} no covariate has a hazard ratio significantly different from 1 at the "
                 f"{level(_alpha(result))} level.")
     # an interaction is a term "a:b" of the covariates parameter (a level value may contain ':' too)
     for r in t[t["term"].str.contains(":", regex=False) & np.isfinite(t["coef"])].itertuples():
         synergy = "lowers" if r.coef < 0 else "raises"
-        text += (f" The interaction {esc(r.covariate)} has HR {r.hazard_ratio:.3f} per unit of the product "
-                 f"({level(result.confidence)} CI {r.hr_lower:.3f}–{r.hr_upper:.3f}, {narrative.p_value(r.p_value)}):"
-                 f" doing both {synergy} the churn hazard beyond the two separate effects"
-                 + (" — the course's 1+1>2." if r.coef < 0 and r.p_value < _alpha(result) else "."))
+        text += (f" The interaction — {term_words(r.covariate, sd.design)} — has HR {r.hazard_ratio:.3f} per unit "
+                 f"of their product ({level(result.confidence)} CI {r.hr_lower:.3f}–{r.hr_upper:.3f}, "
+                 f"{narrative.p_value(r.p_value)}): doing both {synergy} the churn hazard beyond the two separate "
+                 "effects" + (" — the course's 1+1>2." if r.coef < 0 and r.p_value < _alpha(result) and result.is_course
+                              else "."))
     return text
 
 
@@ -157,7 +262,7 @@ def _validation(result) -> str:
 def _warning(result) -> str:
     w = result.warning
     shown = privacy.visible(w.factor_counts) if len(w.factor_counts) else w.factor_counts
-    reasons = _names(shown["factor"].head(3)) if len(shown) else "none"
+    reasons = ", ".join(reason_words(g, result) for g in shown["factor"].head(3)) if len(shown) else "none"
     return (f"Of {count(w.n_active)} active customers about {count(w.expected_churners)} are expected to churn "
             f"within {result.horizon:g} {_unit(result)} (scored by the {esc(w.model)} model); the top decile's most "
             f"common reasons: {reasons}.")

@@ -79,8 +79,10 @@ def plot_calibration(table: pd.DataFrame, *, title: str = "Calibration at the ho
                     fmt="o", color=PALETTE[0], label="risk decile")
     else:
         ax.plot(table["predicted"], table["observed"], "o", color=PALETTE[0], label="risk decile")
+    # the y axis reaches the top of every error bar (the top decile's interval is the widest)
+    top = float(np.nanmax(table["observed_upper"])) if "observed_upper" in table.columns and len(table) else 0.0
     ax.set_xlim(0, hi)
-    ax.set_ylim(0, hi)
+    ax.set_ylim(0, max(hi, top * 1.05 if np.isfinite(top) else 0.0))
     ax.set_xlabel("Predicted churn probability")
     ax.set_ylabel("Observed churn share")
     ax.set_title(title)

@@ -174,9 +174,32 @@ def plot_odds_ratios(result_or_model, ax=None):
         ax.set_axis_off()
         return ax
     table = model.table.assign(significant=model.table["p_value"] < 0.05, suppressed=False)
-    return forest_plot(table, "odds_ratio", "ci_low", "ci_high", "label", ref=1.0, log_x=True,
-                       highlight_col="significant", xlabel="Odds ratio per scale point (log scale)",
-                       title="Promoter vs detractor: logistic model", ax=ax)
+    ax = forest_plot(table, "odds_ratio", "ci_low", "ci_high", "label", ref=1.0, log_x=True,
+                     highlight_col="significant", xlabel="Odds ratio per scale point (log scale)",
+                     title="Promoter vs detractor: logistic model", ax=ax)
+    plain_log_ticks(ax)
+    return ax
+
+
+PLAIN_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
+
+
+def plain_log_ticks(ax) -> None:
+    """Plain numbers (0.5, 1, 2, 4) on a log x axis instead of matplotlib's '10⁰, 2×10⁰': ticks at the round
+    values inside the axis' range, no minor labels."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    lo, hi = sorted(ax.get_xlim())
+    ticks = [t for t in PLAIN_TICKS if lo <= t <= hi]
+    if len(ticks) > 7:                        # a wide range: fewer, doubling or decade steps
+        ticks = [t for t in ticks if t in (0.01, 0.1, 0.25, 0.5, 1, 2, 4, 10, 100)]
+    if len(ticks) < 2:                        # a narrow range: two inner points (and 1), 3 digits
+        inner = {float(f"{t:.3g}") for t in np.geomspace(lo, hi, 4)[1:-1]} | {1.0}
+        ticks = sorted(t for t in inner if lo <= t <= hi)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(lo, hi)
 
 
 def plot_themes(result_or_shares, ax=None):

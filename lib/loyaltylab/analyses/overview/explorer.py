@@ -50,16 +50,7 @@ def plot_column(df: pd.DataFrame, column: str, min_cell: int = privacy.DEFAULT_M
     if kind == "histogram":
         ax = overview_plots.plot_histogram(table, ax=ax, title=column, min_cell=min_cell, ylabel=ylabel)
     elif kind == "periods":
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 3.8))
-        x = range(len(table))
-        ax.bar(x, table["n"].astype("float64").where(~table["suppressed"].astype(bool)), color="#0072B2")
-        step = max(len(table) // 12, 1)
-        ax.set_xticks(list(x)[::step])
-        ax.set_xticklabels(table["period"].iloc[::step].tolist(), rotation=45, ha="right")
-        ax.set_title(column, parse_math=False)
-        ax.set_ylabel(ylabel)
-        overview_plots.hidden_note(ax, int(table["suppressed"].sum()), min_cell, "periods")
+        ax = overview_plots.plot_periods(table, ax=ax, title=column, min_cell=min_cell, ylabel=ylabel)
         ax.figure.tight_layout()
     else:
         ax = overview_plots.plot_counts(table, ax=ax, title=column, xlabel=ylabel, limit=MAX_DISCRETE)

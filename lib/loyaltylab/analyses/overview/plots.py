@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from loyaltylab import privacy
 from loyaltylab.constants import DIMENSIONS
@@ -78,11 +79,44 @@ def plot_histogram(table: pd.DataFrame, ax=None, title: str | None = None, min_c
            color=PALETTE[0])
     if len(table):
         ax.set_xlim(float(table["left"].iloc[0]), float(table["right"].iloc[-1]))
+    # at most five tick labels: long numbers in a narrow panel (4.5 in) ran into each other
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
     if title:
         ax.set_title(title, parse_math=False)
     ax.set_ylabel(ylabel)
     hidden_note(ax, int(table["suppressed"].astype(bool).sum()), min_cell)
     return ax
+
+
+def plot_periods(table: pd.DataFrame, ax=None, title: str | None = None, min_cell: int | None = None,
+                 ylabel: str = "Rows"):
+    """Bars of a period count table (:func:`..distributions.period_counts`: ``period`` as '2024-03', '2024Q1' or
+    '2024'), suppressed periods not drawn, on a real date axis whose labels matplotlib's AutoDateLocator and
+    ConciseDateFormatter space so they never overlap."""
+    import matplotlib.dates as mdates
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.8))
+    if len(table):
+        periods = pd.PeriodIndex(table["period"].astype(str), freq=_period_freq(str(table["period"].iloc[0])))
+        start = periods.start_time
+        width = (periods.end_time - start).days.to_numpy(dtype="float64") * 0.9
+        shown = ~table["suppressed"].astype(bool).to_numpy()
+        ax.bar(mdates.date2num(start.to_pydatetime())[shown], table["n"].astype("float64").to_numpy()[shown],
+               width=width[shown], align="edge", color=PALETTE[0])
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if title:
+        ax.set_title(title, parse_math=False)
+    ax.set_ylabel(ylabel)
+    hidden_note(ax, int(table["suppressed"].astype(bool).sum()), min_cell, "periods")
+    return ax
+
+
+def _period_freq(label: str) -> str:
+    """The pandas frequency of a period label: '2024-03' → M, '2024Q1' → Q, '2024' → Y."""
+    return "Q" if "Q" in label else "M" if "-" in label else "Y"
 
 
 def plot_histograms(result):
