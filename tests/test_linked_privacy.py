@@ -24,6 +24,7 @@ from loyaltylab import privacy, report, results
 from loyaltylab.analyses import nps
 from loyaltylab.analyses.nps import analysis as nps_analysis
 from loyaltylab.constants import NPS_CATEGORIES
+from loyaltylab.errors import DataError
 from loyaltylab.measures import category_codes
 
 MIN_CELL = 5
@@ -550,3 +551,126 @@ def test_complements_close_a_rectangle_rather_than_spread():
     assert hidden.tolist() == [[False, True, True], [False, True, True], [False, False, False]]
     cells, totals = privacy.determined(counts, hidden)
     assert not cells.any() and not totals.any()
+
+
+# --- the parts' own totals: n and category counts (issue 8) ---------------------------------------------------
+
+BLANK_REGION = {"North": {"Basic": (12, 10, 8), "Standard": (4, 3, 3)},
+                "South": {"Basic": (20, 12, 8), "Standard": (5, 3, 2)},
+                None: {"Basic": (0, 0, 3)}}
+"""North 40, South 50 and 3 answers with a blank region (all detractors): overall − North − South gave them."""
+TINY_PART = {"North": {"Basic": (12, 10, 8), "Standard": (4, 3, 3)},
+             "South": {"Basic": (20, 12, 8), "Standard": (5, 3, 2)},
+             "West": {"Basic": (10, 8, 6), "Standard": (3, 2, 1)},
+             "East": {"Basic": (1, 0, 1)}}
+"""A part of 2 people (refused) beside parts of 40, 50 and 30: overall − the other parts gave East."""
+
+
+def batch_or_refused(survey: Path, regions) -> tuple[nps.NPSReport, dict]:
+    """As :func:`batch`, a part refused for too few people as None (the batch runner goes on without it)."""
+    overall = nps.analyze(params(survey, segment_cols=["segment", "region", "channel"]))
+    parts = {}
+    for r in regions:
+        try:
+            parts[r] = nps.analyze(params(survey, segment_cols=["segment", "channel"], filters={"region": r}))
+        except DataError:
+            parts[r] = None
+    return overall, parts
+
+
+def totals_leaks(overall, parts: dict, frame: pd.DataFrame) -> list[str]:
+    """Small groups of the filter column (blank region, refused or withheld parts) that the report on everyone's
+    headline (n and category counts from its shares) minus the published parts' headlines gives away: the one
+    unpublished group exactly, or unpublished groups that all lack — or all are — a category the survey has."""
+    codes = category_codes(frame["nps"])
+    truth = {r or None: np.array([len(g), *(np.bincount(codes[g.index], minlength=3)[:3])], float)
+             for r, g in frame.groupby(frame["region"].fillna("").astype(str), sort=True)}
+    shown = {r: _headline(parts[r]) for r in truth if r is not None and parts.get(r) is not None}
+    shown = {r: v for r, v in shown.items() if v is not None}
+    hidden = [r for r in truth if r not in shown]
+    if not any(0 < truth[r][0] < MIN_CELL for r in hidden):
+        return []
+    total = _headline(overall)
+    residual = total - np.sum(list(shown.values()), axis=0)
+    leaks = []
+    if len(hidden) == 1 and np.allclose(residual, truth[hidden[0]]):
+        leaks.append(f"{hidden[0]!r} = overall − published parts ({residual.tolist()})")
+    if residual[0] < MIN_CELL:
+        leaks.append(f"the unpublished groups hold only {residual[0]:.0f} answers")
+    for k in range(3):
+        if residual[1 + k] == 0 < total[1 + k] or residual[1 + k] == residual[0] and total[1 + k] < total[0]:
+            leaks.append(f"the unpublished groups are all or none {NPS_CATEGORIES[k]}s")
+    return leaks
+
+
+def assert_withheld(part: nps.NPSReport) -> None:
+    """A withheld part publishes no number: no NPS, no count, no table row with a value; one sentence says why."""
+    assert part.withheld and part.overall.suppressed and part.overall.n is None
+    doc = json.loads(results.dumps(part.to_results()))
+    assert doc["n"] is None and doc["nps"] is None and doc["promoters_pct"] is None
+    assert doc["by_segment"] == {} and doc["trend"] == [] and doc["themes"] == []
+    assert part.distribution["suppressed"].all() and part.distribution["n"].isna().all()
+    assert part.headline()["Responses"] is None and part.headline()["NPS"] is None
+    findings = part.key_findings()
+    assert len(findings) == 1 and "withheld as a whole" in findings[0] and "region" in findings[0]
+    assert nps.describe_overall(part) == findings
+
+
+def test_a_blank_filter_value_is_not_given_away_by_the_parts_totals(tmp_path):
+    """Fails before the fix: overall (93) − North (40) − South (50) gave the 3 blank-region answers, all
+    detractors. Now North, the smaller part, is withheld with them."""
+    survey = write_survey(tmp_path, BLANK_REGION)
+    frame = pd.read_csv(survey, keep_default_na=False, na_values=[""])
+    overall, parts = batch_or_refused(survey, ["North", "South"])
+    assert overall.overall.n == 93 and overall.linked is None
+    leaks = totals_leaks(overall, parts, frame)
+    assert not leaks, leaks
+    assert_withheld(parts["North"])
+    assert not parts["South"].withheld and parts["South"].overall.n == 50
+    region = overall.segments["region"].set_index("value")  # the report on everyone's table agrees
+    assert region.loc["North", "suppressed"] and not region.loc["South", "suppressed"]
+
+
+def test_no_blank_values_and_no_small_part_withhold_nothing(issue_batch):
+    """The issue's batch (no blank region; WITH_BLANKS' blank group holds 10 people, no secret): no part is
+    withheld and the parts' totals give away no small group."""
+    _, overall, parts, frame = issue_batch
+    assert not any(part.withheld for part in parts.values())
+    assert all(part.overall.n is not None and not part.overall.suppressed for part in parts.values())
+    assert not totals_leaks(overall, parts, frame)
+
+
+def test_a_refused_tiny_part_withholds_the_smallest_other_part(tmp_path):
+    survey = write_survey(tmp_path, TINY_PART, repeat_cell=(None, None))
+    frame = pd.read_csv(survey, keep_default_na=False, na_values=[""])
+    overall, parts = batch_or_refused(survey, ["East", "North", "South", "West"])
+    assert parts["East"] is None  # refused: 2 people
+    assert_withheld(parts["West"])  # 30 people, the smallest other part
+    assert not parts["North"].withheld and not parts["South"].withheld
+    assert not totals_leaks(overall, parts, frame)
+    shown = {r: p for r, p in parts.items() if r != "West"}  # without the fix: overall − the rest gives East
+    assert totals_leaks(overall, {**shown, "West": _published_anyway(survey)}, frame)
+
+
+def _published_anyway(survey):
+    """West's report as a filtered run without the batch's data computes it (what the fix prevents)."""
+    p = nps.Params(**params(survey, segment_cols=["segment", "channel"], filters={"region": "West"}))
+    return nps.run(nps.load(p), p)
+
+
+def test_loyaltylab_report_withheld_part_does_not_fail_the_batch(tmp_path):
+    """The batch runner's North part is withheld (the blank region's 3 answers): the job succeeds, the page says
+    why, and results.json holds no count."""
+    write_survey(tmp_path, BLANK_REGION)
+    shutil.copy(ROOT / "notebooks" / "01_nps.ipynb", tmp_path / "01_nps.ipynb")
+    (tmp_path / "reports.yml").write_text(
+        "defaults:\n  parameters: {min_cell: 5, cluster_col: customer_id, survey_path: survey.csv}\n"
+        "jobs:\n  - name: by_region\n    notebook: 01_nps.ipynb\n    parameters: {segment_cols: [segment, channel]}\n"
+        "    fan_out: {column: region, data: survey.csv}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert report.main(["--config", str(tmp_path / "reports.yml"), "--out", str(out),
+                        "--only", "by_region/north"]) == 0
+    docs = {p.parent.name: results.read_results(p) for p in out.rglob("results.json")}
+    assert set(docs) == {"north"} and docs["north"]["n"] is None and docs["north"]["by_segment"] == {}
+    page = (out / "by_region" / "north" / "report.html").read_text(encoding="utf-8")
+    assert "withheld as a whole" in page and "n = 40" not in page

@@ -86,6 +86,11 @@ class NPSReport(AnalysisResult):
         return self.data.truth is not None
 
     @property
+    def withheld(self) -> bool:
+        """A fan-out part withheld as a whole to protect a small group elsewhere in its batch."""
+        return self.linked is not None and self.linked.withheld
+
+    @property
     def cluster_col(self) -> str | None:
         """The column that says who answered, as the user named it (None: every response independent)."""
         return self.data.cluster_col
@@ -143,7 +148,11 @@ class NPSReport(AnalysisResult):
             out.append(f"{self.data.dropped_rows} responses without a score were left out")
         if self.model is not None and self.model.note:
             out.append(f"promoter model: {self.model.note}")
-        if self.linked is not None and self.linked.extra:
+        if self.withheld:
+            from .describe import withheld_sentence
+
+            out.append(withheld_sentence(self))
+        elif self.linked is not None and self.linked.extra:
             out.append(f"{self.linked.extra} further cells are hidden so that no small group in another part of "
                        "this batch can be worked out by subtraction")
         return out
@@ -271,6 +280,8 @@ def run(data: SurveyData, p: Params | None = None, unfiltered: SurveyData | None
     cluster = "cluster_id" if data.cluster_col else None
     has_dims = dimension_scores(f.head(0)).shape[1] > 0
     hiding, assigned_all = _linked(data, unfiltered, p, has_dims)
+    if hiding is not None and hiding.withheld:
+        return _withheld(data, p, hiding)
     hide = hiding or LinkedHiding()
     result = tables.overall(f, cluster_col=cluster, **opts)
     segments = {c: tables.by_segment(f, c, correction=CORRECTION, cluster_col=cluster,
@@ -302,6 +313,19 @@ def run(data: SurveyData, p: Params | None = None, unfiltered: SurveyData | None
         sample_sizes=sizes, truth=truth.truth_comparison(result, segments, data.truth, data.filters),
         theme_accuracy=accuracy, params=p, linked=hiding,
     )
+
+
+def _withheld(data: SurveyData, p: Params, hiding: LinkedHiding) -> NPSReport:
+    """A fan-out part withheld as a whole (:func:`.linked._withheld`): no NPS, no count, no table — not even a
+    visible 0 or an absent group, which would say what the hidden total holds. The batch goes on."""
+    blank = from_counts(0, 0, 0, confidence=p.confidence, ci_method=p.ci_method, min_cell=p.min_cell)
+    overall = replace(blank, n=None, suppressed=True)
+    dist = tables.distribution(data.frame.head(0), min_cell=p.min_cell).assign(n=pd.NA, pct=np.nan, suppressed=True)
+    dist["n"] = dist["n"].astype("Int64")
+    sizes = planning.sample_size_table(planning.MARGINS, planning.planning_mixes(blank), p.confidence)
+    return NPSReport(data=replace(data, dropped_rows=None), overall=overall, distribution=dist, segments={},
+                     trend=None, dimensions=None, model=None, assigned=None, themes=None, quotes=None,
+                     sample_sizes=sizes, truth=None, theme_accuracy=None, params=p, linked=hiding)
 
 
 def analyze(p: Params | Mapping | None = None) -> NPSReport:

@@ -30,8 +30,30 @@ def _ci(low, high, confidence: float) -> str:
     return interval(low, high, confidence)
 
 
+def withheld_sentence(result: NPSReport) -> str:
+    """Why a fan-out part shows nothing: its totals would let a small group elsewhere in the batch be worked out."""
+    return (f"This report ({esc(_filters(result.data.filters))}) is withheld as a whole: with its numbers, the report "
+            f"on everyone minus the other parts of this batch ({esc(_scope(result.data.filters))}) would give away a "
+            f"group of fewer than {count(result.params.min_cell)} people (a blank value, or a part too small to "
+            "report) — so no NPS, count or table is shown here.")
+
+
+def _withheld(result: NPSReport, short: bool = True) -> list[str] | None:
+    """For a withheld part: the sentence (the overall and the key findings) or a pointer to it (the other
+    sections); None for any other report."""
+    if not getattr(result, "withheld", False):
+        return None
+    return ["Not shown: this report is withheld as a whole (see above)." if short else withheld_sentence(result)]
+
+
+def _filters(filters) -> str:
+    return ", ".join(f"{c} = {v}" for c, v in (filters or {}).items())
+
+
 def describe_overall(result: NPSReport) -> list[str]:
     o, p = result.overall, result.params
+    if (w := _withheld(result, short=False)) is not None:
+        return w
     if o.suppressed:
         return [f"Only {count(o.n)} responses — fewer than min_cell = {p.min_cell}, so no NPS is shown."]
     lines = [f"NPS is **{signed(o.nps)}** ({_ci(o.ci_low, o.ci_high, p.confidence)}, {esc(o.ci_method)} interval; "
@@ -87,10 +109,14 @@ def _segment_line(col: str, table, result: NPSReport) -> str:
 
 
 def describe_segments(result: NPSReport) -> list[str]:
+    if (w := _withheld(result)) is not None:
+        return w
     return [_segment_line(col, table, result) for col, table in result.segments.items()]
 
 
 def describe_trend(result: NPSReport) -> list[str]:
+    if (w := _withheld(result)) is not None:
+        return w
     t = result.trend
     if t is None:
         return []
@@ -114,6 +140,8 @@ def describe_trend(result: NPSReport) -> list[str]:
 
 
 def describe_dimensions(result: NPSReport) -> list[str]:
+    if (w := _withheld(result)) is not None:
+        return w
     if result.dimensions is None:
         return []
     eff = result.dimensions.effects.dropna(subset=["cohens_d"])
@@ -143,6 +171,8 @@ def describe_dimensions(result: NPSReport) -> list[str]:
 
 
 def describe_themes(result: NPSReport) -> list[str]:
+    if (w := _withheld(result)) is not None:
+        return w
     t = result.themes
     if t is None:
         return []
@@ -166,6 +196,8 @@ def describe_themes(result: NPSReport) -> list[str]:
 
 
 def describe_sample_size(result: NPSReport) -> list[str]:
+    if (w := _withheld(result)) is not None:
+        return w
     o = result.overall
     if o.suppressed:
         return []
@@ -180,6 +212,8 @@ def describe_sample_size(result: NPSReport) -> list[str]:
 
 
 def describe_truth(result: NPSReport) -> list[str]:
+    if (w := _withheld(result)) is not None:
+        return w
     t = result.truth
     if t is None:
         return ["No `truth.json` beside the survey file: this comparison exists only for the course data."]
@@ -205,6 +239,8 @@ def describe_join(result: NPSReport) -> list[str]:
 
 def key_findings(result: NPSReport) -> list[str]:
     """The 'Key findings' bullets, each computed from the results (data warnings first)."""
+    if (w := _withheld(result, short=False)) is not None:
+        return w
     lines = describe_join(result) + describe_overall(result)[:2]
     for part in (describe_segments(result)[:3], describe_trend(result), describe_dimensions(result)[:1],
                  describe_themes(result)[:2], describe_truth(result) if result.truth is not None else []):

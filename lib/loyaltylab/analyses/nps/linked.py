@@ -9,6 +9,10 @@ the row total. :func:`loyaltylab.privacy.linked_mask` over the people per cell �
 suppression hides, reproduced here exactly — gives the cells to hide. Every part computes the same mask from the
 same unfiltered data, so the batch is consistent without the parts knowing of each other; the report on everyone
 is unchanged.
+
+The parts' own totals link too: the report on everyone's n and category counts minus the published parts give the
+people whose filter value is blank, or a part refused for having fewer than ``min_cell`` people. When such a small
+group exists, the smallest further parts are withheld as a whole (:func:`_withheld`) so it cannot be worked out.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ class LinkedHiding:
     ("n", "n_promoters", "n_detractors"): {theme: hidden}}, ``dimension_means`` {(dimension, category): hidden}.
     ``extra`` counts the cells hidden only for the batch (beyond this part's own suppression), ``extra_by_table``
     per table (keys ("segments", column), ("trend",), ("distribution",), ("themes", count column), ("means",
-    dimension))."""
+    dimension)). ``withheld``: the part publishes no number at all."""
 
     segments: dict = field(default_factory=dict)
     trend: dict = field(default_factory=dict)
@@ -42,6 +46,8 @@ class LinkedHiding:
     dimension_means: dict = field(default_factory=dict)
     extra: int = 0
     extra_by_table: dict = field(default_factory=dict)
+    withheld: bool = False
+    """The whole part is withheld: its totals would give away a small unpublished group (:func:`_withheld`)."""
 
 
 def _people(cells: np.ndarray, clusters: np.ndarray | None, size: int) -> np.ndarray:
@@ -65,6 +71,34 @@ def _rows(base: pd.DataFrame, column: str, value) -> tuple[np.ndarray, int, int]
     mine = np.unique(codes[member])
     codes = np.where(np.isin(codes, mine), mine[0], codes)
     return codes, n_rows, int(mine[0])
+
+
+def _withheld(base, column, rows, n_rows, part, clusters, min_cell) -> bool:
+    """Whether the part in row ``part`` is withheld as a whole, so that no small group of the batch follows from
+    the parts' own totals (n and promoters / passives / detractors) subtracted from the report on everyone's.
+
+    A 1-D linked table: one cell per value of ``column`` (people, as the analysis counts them), the column total
+    published by the report on everyone. Not published: the blank row (no part) and every part refused for fewer
+    than ``min_cell`` people. When one of these holds 1 to ``min_cell`` − 1 people, :func:`privacy.linked_mask`
+    hides further parts — the smallest first, in the order the report on everyone's own table of ``column`` meets
+    them, seeded with what that table's complementary suppression hides so the two agree — until the hidden cells
+    are at least two, hold ``min_cell`` people together, and neither all lack nor all are of an NPS category. An
+    unpublished group of ``min_cell`` people or more is no secret and withholds nothing by itself."""
+    people = _people(rows, clusters, n_rows)
+    blank = np.zeros(n_rows, bool)
+    blank[np.unique(rows[base[column].isna().to_numpy()])] = True
+    unpublished = (blank | (people < min_cell)) & (people > 0)
+    if not (unpublished & (people < min_cell)).any():
+        return False
+    first = np.full(n_rows, np.inf)
+    np.minimum.at(first, rows, np.arange(len(rows), dtype="float64"))
+    first[blank] = np.inf  # a blank value comes last in the report on everyone's table
+    order = np.argsort(first, kind="stable")  # rows in that table's order: ties are broken alike
+    cats = _categories(rows, category_codes(base["nps"]).astype("int64"), n_rows)[order]
+    seed = unpublished[order] | privacy.complementary_mask(people[order], min_cell)
+    hidden = privacy.linked_mask(people[order, None], min_cell, seed=seed[:, None], row_totals=False,
+                                 categories=cats[:, None, :])[:, 0]
+    return bool(hidden[np.flatnonzero(order == part)[0]])
 
 
 def _categories(cells: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
@@ -203,11 +237,13 @@ def linked_hiding(
     min_cell = privacy.check_min_cell(min_cell)
     merged: dict = {}  # table key → {label: hidden}; several filter columns: hidden where any linked table says so
     own: dict = {}  # table key → {label: hidden by the part's own suppression} (the same for every filter column)
+    withheld = False
     for column, value in filters.items():
         others = {c: v for c, v in filters.items() if c != column}
         base = io.apply_filters(unfiltered, others) if others else unfiltered
         clusters = clustered.cluster_codes(base, cluster_col)
         rows, n_rows, part = _rows(base, column, value)
+        withheld |= _withheld(base, column, rows, n_rows, part, clusters, min_cell)
         grids = {("segments", col): _segment_grid(base, col, rows, n_rows, part, clusters, min_cell)
                  for col in segment_cols if col not in filters}
         if period is not None:
@@ -236,4 +272,5 @@ def linked_hiding(
         dimension_means={(key[1], cat): hide for key, t in merged.items() if key[0] == "means"
                          for cat, hide in t.items()},
         extra=int(sum(by_table.values())), extra_by_table={k: int(v) for k, v in by_table.items() if v},
+        withheld=withheld,
     )
