@@ -211,3 +211,34 @@ def test_only_updates_its_rows_and_keeps_the_others(project):
     assert report.main(["--config", str(path), "--out", str(out), "--only", "b"]) == 0
     third = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert [j["name"] for j in third["jobs"]] == ["b"]
+
+
+# --- kernels started ahead never outlive the batch (issue 15) ------------------------------------------------------
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("workers", [1, 2])
+def test_no_kernel_and_no_cached_input_outlives_a_batch(project, workers):
+    """Kernels are started one job ahead and shut down in the background; the batch's cache of validated inputs
+    lives in a private folder. After the run neither is left: no kernel process below this one, no scratch."""
+    import psutil
+
+    path = _config(project, yaml.safe_dump({"jobs": [
+        {"name": "a", "notebook": "notebooks/ok.ipynb"}, {"name": "b", "notebook": "notebooks/ok.ipynb"},
+        {"name": "c", "notebook": "notebooks/ok.ipynb", "parameters": {"lable": "typo"}}]}))
+    out = project / "reports"
+    assert report.main(["--config", str(path), "--out", str(out), "-j", str(workers)]) == 1  # c cannot start
+    assert [p for p in out.iterdir() if p.name.startswith(outputs.SCRATCH_PREFIX)] == []
+    time.sleep(0.5)  # a -j worker's own exit is not awaited by the pool's shutdown in every Python version
+    kernels_left = [p for p in psutil.Process().children(recursive=True)
+                    if any("ipykernel" in part for part in _cmdline(p))]
+    assert kernels_left == []
+
+
+def _cmdline(process) -> list[str]:
+    import psutil
+
+    try:
+        return process.cmdline()
+    except psutil.Error:  # it ended meanwhile
+        return []

@@ -550,3 +550,311 @@ def test_a_fan_out_part_says_which_part_in_its_title_and_heading(tmp_path):
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<title>01 · Net Promoter Score — region: North &lt;b&gt;</title>" in page
     assert "region: North &lt;b&gt;</h2>" in page
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Half the batch overhead (issue 15): warm kernels, longest job first, inputs read once, a quick start
+
+
+def _notebook(path: Path, *cells: str, parameters: str = "output_dir = '.'\ninteractive = True") -> Path:
+    import nbformat
+
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A chart in words"), params,
+                                         *(nbformat.v4.new_code_cell(c) for c in cells)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+CHART_CELLS = (
+    "import sys\nimport matplotlib.pyplot as plt\nfrom loyaltylab import plots",
+    "print('warm-up names:', sorted(n for n in globals() if 'warm' in n))\n"
+    "print('pyplot imported before this cell:', 'matplotlib.pyplot' in sys.modules)",
+    "fig, ax = plt.subplots(figsize=(2, 1))\nax.plot([1, 2])\nplt.show()",
+)
+
+
+@pytest.mark.notebook
+def test_a_warm_kernel_runs_the_notebook_as_a_fresh_one_would(tmp_path):
+    """The kernel warmed up ahead imports the notebook's modules, and nothing else changes: no name is left in the
+    notebook's namespace, execution counts start at 1, figures still reach the page (the inline backend), and the
+    kernel shuts down afterwards."""
+    import nbformat
+
+    from loyaltylab import kernels
+
+    nb_path = _notebook(tmp_path / "chart.ipynb", *CHART_CELLS)
+    assert kernels.notebook_imports(nb_path)[:4] == ["sys", "matplotlib.pyplot", "loyaltylab", "loyaltylab.plots"]
+    with kernels.KernelPool() as pool:
+        pool.prepare(nb_path)
+        km = pool.take(nb_path)
+        assert km is not None and km.is_alive()  # started and warmed up ahead
+        pool.release(km)
+        cold = report.run_notebook(nb_path, {}, tmp_path / "cold", name="cold")
+        warm = report.run_notebook(nb_path, {}, tmp_path / "warm", name="warm", kernel_pool=pool)
+    assert km.has_kernel is False or not km.is_alive()  # released kernels are shut down with the pool
+    outputs = {}
+    for result in (cold, warm):
+        assert result.ok, result.error
+        nb = nbformat.read(result.out_dir / "executed.ipynb", as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+        outputs[result.name] = [o.get("text", "") for c in code for o in c.outputs if o.get("name") == "stdout"]
+        assert sum("image/png" in o.get("data", {}) for c in code for o in c.outputs) == 1
+        assert result.title == "A chart in words"
+    assert outputs["warm"] == outputs["cold"] == ["warm-up names: []\npyplot imported before this cell: True\n"]
+
+
+@pytest.mark.notebook
+def test_a_kernel_that_cannot_warm_up_falls_back_to_an_ordinary_start(tmp_path, monkeypatch):
+    from loyaltylab import kernels
+
+    nb_path = _notebook(tmp_path / "chart.ipynb", "print('ran')")
+    monkeypatch.setattr(kernels, "warm_up_code", lambda modules: "1 / 0")
+    with kernels.KernelPool() as pool:
+        assert pool.take(nb_path) is None  # the warm-up failed: that kernel is gone ...
+        result = report.run_notebook(nb_path, {}, tmp_path / "out", kernel_pool=pool)
+    assert result.ok, result.error  # ... and papermill started one the ordinary way
+    assert "ran" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    # a kernel warmed for another folder is not used for this one
+    other = tmp_path / "other"
+    other.mkdir()
+    with kernels.KernelPool() as pool:
+        pool.prepare(_notebook(other / "x.ipynb", "pass"))
+        assert pool.take(nb_path) is None
+
+
+def test_warm_up_code_leaves_no_name_and_survives_a_missing_module():
+    from loyaltylab import kernels
+
+    namespace: dict = {}
+    exec(kernels.warm_up_code(["json", "no_such_module_xyz", "IPython.display.HTML"]), namespace)  # noqa: S102
+    assert set(namespace) == {"__builtins__"}
+
+
+def _jobs(*specs):
+    return [report.Job(name=name, notebook=Path(f"notebooks/{nb}.ipynb"), problem=problem)
+            for name, nb, problem in specs]
+
+
+def test_longest_job_first_with_several_workers_config_order_with_one():
+    jobs = _jobs(("00", "00_data_overview", None), ("01", "01_nps", None), ("01r/a", "01_nps", None),
+                 ("04", "04_churn_survival", None), ("05", "05_dual_proactivity_and_recovery", None),
+                 ("bad", "01_nps", "cannot start"), ("new", "99_new", None))
+    assert report.run_order(jobs, [], workers=1) == list(range(7))
+    # no previous manifest: the static order (churn, dual proactivity first); jobs that cannot start come first
+    order = [jobs[i].name for i in report.run_order(jobs, [], workers=2)]
+    assert order == ["bad", "04", "05", "new", "01", "01r/a", "00"]
+    # a previous manifest's times win; a new part of a known notebook costs that notebook's mean time
+    previous = [{"name": "00", "notebook": "notebooks/00_data_overview.ipynb", "seconds": 50.0, "status": "ok"},
+                {"name": "01", "notebook": "notebooks/01_nps.ipynb", "seconds": 4.0, "status": "ok"},
+                {"name": "04", "notebook": "notebooks/04_churn_survival.ipynb", "seconds": 20.0, "status": "ok"},
+                {"name": "05", "notebook": "notebooks/05_dual_proactivity_and_recovery.ipynb", "seconds": 9.0,
+                 "status": "ok"}]
+    order = [jobs[i].name for i in report.run_order(jobs, previous, workers=2)]
+    assert order == ["bad", "00", "04", "new", "05", "01", "01r/a"]
+    ahead = report._next_notebooks(jobs, report.run_order(jobs, previous, workers=2), 2)
+    # the kernel warmed while a job runs is for the job two places later (the one its worker most likely runs next)
+    assert ahead[0] == jobs[6].notebook and ahead[6] == jobs[1].notebook and ahead[2] is None and ahead[5] is None
+
+
+@pytest.mark.notebook
+def test_serial_batch_writes_every_page_in_config_order_and_leaves_nothing_behind(project):
+    import subprocess
+
+    config = write_config(project, {"jobs": [
+        {"name": "one", "notebook": "notebooks/ok.ipynb", "parameters": {"n": 1}},
+        {"name": "broken", "notebook": "notebooks/fail.ipynb"},
+        {"name": "two", "notebook": "notebooks/ok.ipynb", "parameters": {"n": 2}},
+    ]})
+    out = project / "out"
+    results = report.run_jobs(report.load_config(config), out, workers=1)
+    assert [(r.name, r.status) for r in results] == [("one", "ok"), ("broken", "failed"), ("two", "ok")]
+    assert "values must be 0-10" in (out / "broken" / "report.html").read_text(encoding="utf-8")
+    assert "FIXTURE-OUTPUT 2 2" in (out / "two" / "report.html").read_text(encoding="utf-8")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [(j["name"], j["title"]) for j in manifest["jobs"]] == [
+        ("one", "Fixture: a notebook that succeeds"), ("broken", "Fixture: a notebook that fails"),
+        ("two", "Fixture: a notebook that succeeds")]
+    assert not [p for p in out.iterdir() if p.name.startswith(".work-")]  # scratch and the batch cache removed
+    kernels_left = subprocess.run(["pgrep", "-f", f"ipykernel_launcher.*{project.name}"], capture_output=True)
+    assert kernels_left.stdout == b""
+
+
+# --- inputs validated once per batch ------------------------------------------------------------------------
+
+
+def _counting_reader(calls: list):
+    import pandas as pd
+
+    from loyaltylab import outputs
+
+    @outputs.reused_in_batch
+    def read(path, table, *, columns=None):
+        calls.append((Path(path).name, table))
+        text = Path(path).read_text(encoding="utf-8")
+        if "bad" in text:
+            raise DataError(Path(path).name, "x", "values must be numbers", rows=[0], values=["bad"])
+        frame = pd.DataFrame({"x": [len(text)], "date": pd.to_datetime(["2024-03-01"])})
+        frame.attrs["loyaltylab"] = {"source": Path(path).name}
+        return frame
+
+    return read
+
+
+def test_a_batch_validates_an_input_once_per_content_and_options(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from loyaltylab import outputs
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("x\n1\n", encoding="utf-8")
+    b.write_text("x\n1\n", encoding="utf-8")  # same content, another file: its own frame (attrs name the file)
+    calls: list = []
+    read = _counting_reader(calls)
+    monkeypatch.delenv(outputs.BATCH_CACHE_ENV, raising=False)
+    read(a, "survey"), read(a, "survey")
+    assert len(calls) == 2  # outside a batch: the reader itself
+    calls.clear()
+    with outputs.batch_cache(tmp_path) as cache:
+        assert oct(cache.stat().st_mode & 0o777) == "0o700"
+        monkeypatch.setenv(outputs.BATCH_CACHE_ENV, str(cache))
+        first = read(a, "survey", columns={"X": "x"})
+        again = read(a, "survey", columns={"X": "x"})
+        pd.testing.assert_frame_equal(first, again)
+        assert again.attrs == first.attrs and again is not first
+        read(a, "survey", columns={"Y": "x"})  # other options
+        read(b, "survey", columns={"X": "x"})  # other file
+        assert calls == [("a.csv", "survey"), ("a.csv", "survey"), ("b.csv", "survey")]
+        a.write_text("x\n22\n", encoding="utf-8")  # changed content: read again
+        assert read(a, "survey", columns={"X": "x"})["x"].iloc[0] == len("x\n22\n")
+        a.write_text("x\nbad\n", encoding="utf-8")  # an error is never cached: every job reports it
+        for _ in range(2):
+            with pytest.raises(DataError, match="values must be numbers"):
+                read(a, "survey")
+        assert len(calls) == 6
+    assert not cache.exists()
+
+
+def test_the_data_period_reaches_results_json(tmp_path, monkeypatch):
+    from loyaltylab import outputs, results
+
+    monkeypatch.delenv(outputs.BATCH_CACHE_ENV, raising=False)
+    data = tmp_path / "survey.csv"
+    data.write_text("x\n1\n", encoding="utf-8")
+    _counting_reader([])(data, "survey")
+    shown = display_path(data)
+    doc = results.document("demo", params={"snapshot_date": None}, inputs={"survey": shown}, headline={})
+    assert doc["data_period"] == {"first": "2024-03-01", "last": "2024-03-01", "snapshot": None}
+    doc = results.document("demo", params={"snapshot_date": "2024-06-30"}, inputs={"survey": shown}, headline={})
+    assert doc["data_period"]["snapshot"] == "2024-06-30"
+    (tmp_path / "truth.json").write_text('{"snapshot_date": "2024-04-30"}', encoding="utf-8")  # the course world
+    assert outputs.data_period({"survey": shown})["snapshot"] == "2024-04-30"
+    assert outputs.data_period({"other": "nowhere.csv"}) == {"first": None, "last": None, "snapshot": None}
+
+
+# --- the index a manager reads (issue 9) ------------------------------------------------------------------------
+
+
+def test_index_says_counts_with_their_horizon_and_a_median_not_reached(tmp_path):
+    churn = {"analysis": "churn", "time_unit": "days", "horizon": 90.0, "first": "2023-07-01",
+             "last": "2026-06-29", "snapshot": "2026-06-30"}
+    headline = {"Customers": 20000, "Churned": 5081, "Median lifetime": None, "Expected churners": 669.6,
+                "C-index (test)": 0.6689}
+    result = report.JobResult(name="04_churn_survival", notebook=OK_NB, parameters={}, status="ok", error=None,
+                              seconds=1.0, out_dir=tmp_path / "a", headline=headline, title="04 · Churn: who leaves",
+                              context=churn)
+    page = report.render_index(report.build_manifest([result], tmp_path, 1.0))
+    pairs = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page))
+    assert pairs["Expected churners in the next 90 days"] == "670"
+    assert pairs["Median lifetime"].startswith("not reached (more than half")
+    assert pairs["Customers"] == "20,000" and pairs["C-index (test)"] == "0.669"
+    assert "–" not in page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "<b>04 · Churn: who leaves</b>" in page and "<code>04_churn_survival</code>" in page
+    assert "Data 2023-07-01 to 2026-06-29 · snapshot 2026-06-30" in page
+    # a median that is reached reads in its unit
+    assert report.say_headline("Median lifetime", 1072.0, churn) == ("Median lifetime", "1,072 days")
+
+
+def test_index_words_for_p_values_outcomes_and_missing_numbers():
+    assert report.say_headline("Interaction p", 0.0) == ("Interaction p", "< 0.001")
+    assert report.say_headline("Interaction p", 0.0342) == ("Interaction p", "0.034")
+    assert report.say_headline("Outcome", "nps", {"analysis": "drivers"}) == ("Outcome", "NPS (0–10)")
+    assert report.say_headline("Outcome", "repurchase_intent") == ("Outcome", "Repurchase intent")
+    assert report.say_period({}) == "" and report.say_period({"snapshot": "2026-06-30"}) == "snapshot 2026-06-30"
+    result = report.JobResult(name="x", notebook=OK_NB, parameters={}, status="ok", error=None, seconds=1.0,
+                              out_dir=Path("x"), headline={"Effect": None})
+    page = report.render_index(report.build_manifest([result], Path("."), 1.0))
+    assert "– : not available for these data" in page  # a dash is explained
+
+
+def test_headline_context_from_results_json():
+    doc = {"analysis": "churn", "time_unit": "days", "params": {"horizon": 90.0, "snapshot_date": None},
+           "data_period": {"first": "2023-07-01", "last": "2026-06-29", "snapshot": "2026-06-30"}}
+    assert report.headline_context(doc) == {"analysis": "churn", "time_unit": "days", "horizon": 90.0,
+                                            "first": "2023-07-01", "last": "2026-06-29", "snapshot": "2026-06-30"}
+    assert report.headline_context(None) == {} and report.headline_context({"params": "x"}) == {}
+
+
+# --- a quick start ----------------------------------------------------------------------------------------------
+
+
+def test_the_runner_starts_without_compiling_a_grammar_or_importing_other_commands():
+    """`python -m loyaltylab report` imports neither the course-data generator (scipy) nor jsonschema's RFC 3987
+    grammar (jsonschema issue #1428; the notebook schema never uses it), and notebooks are still validated."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from loyaltylab import cli, report\n"
+        "cli.build_parser('report')\n"
+        f"report.notebook_parameters({str(OK_NB)!r})\n"
+        "import nbformat\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x')])\n"
+        "nb.cells[0]['bogus'] = 1\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('invalid notebook refused')\n"
+        "print(sorted(m for m in ('scipy', 'loyaltylab.synth', 'rfc3987_syntax') if sys.modules.get(m)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert proc.stdout.splitlines() == ["invalid notebook refused", "[]"]
+
+
+def test_the_same_executed_notebook_gives_the_same_page(tmp_path):
+    """Cells the page adds (parameters, the part covered, a failure) have fixed ids; the exporter is reused."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · NPS"),
+                                         nbformat.v4.new_code_cell("1", outputs=[])])
+    executed = tmp_path / "executed.ipynb"
+    nbformat.write(nb, executed)
+    pages = []
+    for i in range(2):
+        report._html_exporter.cache_clear() if i else None
+        report.export_html(executed, tmp_path / f"{i}.html", title="x", error="Boom: it broke",
+                           parameters={"filters": {"region": "North"}, "min_cell": 5})
+        pages.append((tmp_path / f"{i}.html").read_bytes())
+    assert pages[0] == pages[1]
+    assert b"This report failed: Boom: it broke" in pages[0] and b"region: North</h2>" in pages[0]
+    assert report.page_title(tmp_path / "0.html") == "01 · NPS — region: North"
+
+
+def test_an_interval_of_negative_numbers_reads_with_to_and_a_period_needs_every_input(tmp_path, monkeypatch):
+    from loyaltylab import outputs
+
+    assert report._with_intervals([("Gap", -0.59), ("CI low", -0.62), ("CI high", -0.56)]) == [
+        ("Gap", "-0.59 (-0.62 to -0.56)")]
+    monkeypatch.delenv(outputs.BATCH_CACHE_ENV, raising=False)
+    survey, customers = tmp_path / "survey.csv", tmp_path / "customers.csv"
+    for f in (survey, customers):
+        f.write_text("x\n1\n", encoding="utf-8")
+    _counting_reader([])(survey, "survey")  # the customers file is read without validation: its dates unknown
+    inputs = {"survey": display_path(survey), "customers": display_path(customers)}
+    assert outputs.data_period(inputs) == {"first": None, "last": None, "snapshot": None}
+    _counting_reader([])(customers, "customers")
+    assert outputs.data_period(inputs)["first"] == "2024-03-01"

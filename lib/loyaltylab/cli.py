@@ -16,19 +16,30 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (a command's options come from its module, and importing
+    every module would cost each command the start-up of the others: scipy for ``data``, pandas for ``validate``).
+    None: every command's module (the full parser)."""
     parser = argparse.ArgumentParser(prog="loyaltylab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
-        module = import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        if command is None or name == command:
+            module = import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run)
     return parser
 
 
+def _command(argv: list[str]) -> str:
+    """The command ``argv`` names ("" when it names none: the parser then prints help or an error)."""
+    return next((a for a in argv if not a.startswith("-")), "") if argv else ""
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _command(argv)
+    args = build_parser(command if command in COMMANDS else "").parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except DataError as exc:

@@ -20,12 +20,14 @@ import argparse
 import ast
 import contextlib
 import datetime as dt
+import functools
 import html
 import json
 import os
 import platform
 import re
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -35,14 +37,12 @@ from urllib.parse import quote
 
 import yaml
 
-from loyaltylab import outputs, paths
+from loyaltylab import kernels, outputs, paths
 from loyaltylab.errors import ConfigError, DataError
 
 DEFAULT_TIMEOUT = 1800.0  # seconds per cell; a course notebook needs a few
-KERNEL_START_TIMEOUT = 120
-# The kernel's own log (not the notebook's output) would print "KeyboardInterrupt caught in kernel" at random:
-# jupyter_client interrupts every kernel it shuts down. Failures still reach the job's page and the summary.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+KERNEL_START_TIMEOUT = kernels.KERNEL_START_TIMEOUT
+KERNEL_ARGUMENTS = kernels.KERNEL_ARGUMENTS
 REPORT_HTML = "report.html"
 EXECUTED_NOTEBOOK = "executed.ipynb"
 RESULTS_JSON = "results.json"
@@ -97,6 +97,8 @@ class JobResult:
     inputs: dict = field(default_factory=dict)  # display path -> sha256 (None if the file is missing)
     note: str | None = None  # e.g. "no results.json written"
     made_at: str | None = None  # when its outputs were moved into place
+    title: str | None = None  # the report page's title (the notebook's heading and the part it covers)
+    context: dict = field(default_factory=dict)  # what the index needs to word the headline (headline_context)
 
     @property
     def ok(self) -> bool:
@@ -401,6 +403,7 @@ def _declared_parameters(source: str, job: str, notebook: Path) -> dict | None:
 
 def notebook_parameters(notebook: str | os.PathLike) -> dict | None:
     """Names and literal defaults assigned in the cell tagged ``parameters`` (None if it is not plain Python)."""
+    kernels.skip_iri_grammar()
     import nbformat
 
     notebook = Path(notebook)
@@ -567,9 +570,35 @@ def run_notebook(
     name: str | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     kernel_name: str = "python3",
+    kernel_pool: kernels.KernelPool | None = None,
+    next_notebook: str | os.PathLike | None = None,
 ) -> JobResult:
     """Execute ``notebook`` into ``out_dir`` (executed.ipynb, report.html, results.json). Never raises for a
-    failing notebook: the result says ``failed`` with a one-line error, and report.html shows the failing cell."""
+    failing notebook: the result says ``failed`` with a one-line error, and report.html shows the failing cell.
+
+    With a ``kernel_pool`` (the batch's) the notebook runs in the kernel the pool warmed up for it, the pool starts
+    warming the kernel for ``next_notebook`` meanwhile, and this job's kernel shuts down in the background."""
+    return _finish(_execute(notebook, parameters, out_dir, show_code, name=name, timeout=timeout,
+                            kernel_name=kernel_name, kernel_pool=kernel_pool, next_notebook=next_notebook))
+
+
+@dataclass
+class _Executed:
+    """A notebook run whose report is still to be written (:func:`_finish`)."""
+
+    notebook: Path
+    parameters: dict
+    injected: dict
+    out_dir: Path
+    name: str
+    show_code: bool
+    error: str | None
+    start: float
+
+
+def _execute(notebook, parameters, out_dir, show_code=False, *, name=None, timeout=DEFAULT_TIMEOUT,
+             kernel_name="python3", kernel_pool=None, next_notebook=None) -> _Executed:
+    """The kernel part of :func:`run_notebook`: papermill writes executed.ipynb (and the notebook its results)."""
     notebook = Path(notebook).resolve()
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -581,35 +610,93 @@ def run_notebook(
     error = None
     _warm_up()  # imports outside the timing: seconds are the notebook's, not the first import's
     start = time.perf_counter()
+    km = None
     try:
         import papermill as pm
 
         injected = {key: _plain(value, name, key) for key, value in injected.items()}
+        if kernel_pool is not None and kernel_name == kernel_pool.kernel_name:
+            km = kernel_pool.take(notebook)
+            kernel_pool.prepare(next_notebook)
         with _kernel_environment() as kernel_config:
             pm.execute_notebook(
                 str(notebook), str(executed), parameters=injected, kernel_name=kernel_name, language="python",
-                cwd=str(notebook.parent),
+                cwd=str(notebook.parent), engine_name=_engine(), request_save_on_cell_execute=False,
                 progress_bar=False, log_output=False, start_timeout=KERNEL_START_TIMEOUT,
-                execution_timeout=timeout or None, config=kernel_config,
+                execution_timeout=timeout or None, config=kernel_config, partial_path=str(executed),
+                **({"km": km} if km is not None else {}),
             )
     except Exception as exc:  # the notebook's error, a timeout, a dead kernel: all end up on the job's page
         error = _error_line(exc)
+    finally:
+        if km is not None:
+            kernel_pool.release(km)
+    return _Executed(notebook=notebook, parameters=dict(parameters or {}), injected=injected, out_dir=out_dir,
+                     name=name, show_code=show_code, error=error, start=start)
+
+
+def _finish(run: _Executed) -> JobResult:
+    """The report part of :func:`run_notebook`: report.html, the results' headline, the input hashes."""
+    out_dir, name, error, executed = run.out_dir, run.name, run.error, run.out_dir / EXECUTED_NOTEBOOK
+    title = name
     try:
         if executed.exists():
-            export_html(executed, out_dir / REPORT_HTML, show_code=show_code, title=name, error=error,
-                        parameters=parameters or {})
+            export_html(executed, out_dir / REPORT_HTML, show_code=run.show_code, title=name, error=error,
+                        parameters=run.parameters)
+            title = page_title(out_dir / REPORT_HTML) or name
         else:
             _write_text(out_dir / REPORT_HTML, _fallback_page(name, error or "the notebook was not executed"))
     except Exception as exc:
         error = error or f"report export failed: {_error_line(exc)}"
         _write_text(out_dir / REPORT_HTML, _fallback_page(name, error))
     results, note = _read_results(out_dir / RESULTS_JSON)
-    inputs = input_hashes(results, {**(parameters or {})}, notebook)
-    seconds = time.perf_counter() - start
+    inputs = input_hashes(results, dict(run.parameters), run.notebook)
+    seconds = time.perf_counter() - run.start
     return JobResult(
-        name=name, notebook=notebook, parameters=injected, status="failed" if error else "ok", error=error,
+        name=name, notebook=run.notebook, parameters=run.injected, status="failed" if error else "ok", error=error,
         seconds=seconds, out_dir=out_dir, headline=headline_from_results(results), inputs=inputs, note=note,
+        title=title, context=headline_context(results),
     )
+
+
+ENGINE = "loyaltylab"
+
+
+@functools.lru_cache(maxsize=1)
+def _engine() -> str:
+    """papermill's nbclient engine, writing executed.ipynb once at the end rather than twice per cell (some 60
+    writes of a growing notebook, ~0.5 s a job). A run that stops half-way (a cell timeout, a dead kernel: papermill
+    raises before its final write) still leaves what ran, for the job's page."""
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class LoyaltylabEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            partial = kwargs.pop("partial_path", None)
+            try:
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            except BaseException:
+                if partial:
+                    write_ipynb(nb_man.nb, partial)
+                raise
+
+    papermill_engines.register(ENGINE, LoyaltylabEngine)  # idempotent
+    return ENGINE
+
+
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+
+
+def page_title(report_html: str | os.PathLike) -> str:
+    """The ``<title>`` of a report page, as text ("" if it has none)."""
+    try:
+        with open(report_html, encoding="utf-8") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return ""
+    m = _TITLE.search(head)
+    return _one_line(html.unescape(m.group(1)), 200) if m else ""
 
 
 def headline_from_results(results: dict | None) -> dict:
@@ -628,6 +715,7 @@ def ordered_headline(headline: dict, order=None) -> dict:
 
 
 def _warm_up() -> None:
+    kernels.skip_iri_grammar()
     import nbconvert  # noqa: F401
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
@@ -697,9 +785,9 @@ def export_html(
     error: str | None = None,
     parameters: dict | None = None,
 ) -> Path:
-    """nbconvert's lab template, images embedded. Hidden code keeps the failing cell's source and its traceback."""
+    """nbconvert's lab template, images embedded. Hidden code keeps the failing cell's source and its traceback.
+    The cells added here have fixed ids, so the same executed notebook gives the same page."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     from loyaltylab import sections
 
@@ -709,7 +797,8 @@ def export_html(
     papermill_marked = any("papermill-error-cell-tag" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
     if error and not papermill_marked:  # a timeout or dead kernel leaves no error output: say it at the top
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
-            f'<div style="color:#b00020;font-weight:bold">This report failed: {html.escape(error)}</div>'))
+            f'<div style="color:#b00020;font-weight:bold">This report failed: {html.escape(error)}</div>',
+            id="loyaltylab-failed"))
     for cell in nb.cells:  # warnings are for the analyst (executed.ipynb keeps them), not the manager's report
         if cell.cell_type == "code" and not show_code:
             cell.outputs = [o for o in cell.get("outputs", ()) if o.get("name") != "stderr"]
@@ -725,24 +814,36 @@ def export_html(
             at = next((i for i, c in enumerate(nb.cells)
                        if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])), len(nb.cells))
             at += at < len(nb.cells) and nb.cells[at].cell_type == "markdown"
-            nb.cells.insert(at, nbformat.v4.new_markdown_cell(_parameters_note(parameters)))
-    exporter = HTMLExporter(
-        template_name="lab", embed_images=True,
-        exclude_input_prompt=not show_code, exclude_output_prompt=not show_code,
-        extra_loaders=[_offline_template_loader()], template_file=OFFLINE_TEMPLATE,
-    )
+            nb.cells.insert(at, nbformat.v4.new_markdown_cell(_parameters_note(parameters), id="loyaltylab-parameters"))
     scope = part_label(parameters or {})
     if scope:  # a fan-out part says which part it covers, under the notebook's title
         at = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith(
             "# ")), None)
         if at is not None:
             nb.cells.insert(at + 1, nbformat.v4.new_markdown_cell(
-                f'<h2 style="margin-top:0">{html.escape(scope)}</h2>'))
+                f'<h2 style="margin-top:0">{html.escape(scope)}</h2>', id="loyaltylab-part"))
     heading = notebook_title(nb)
     page_title = " — ".join(x for x in (heading, scope) if x) or title or executed.stem
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": page_title}})
+    with _EXPORT_LOCK:
+        body, _ = _html_exporter(show_code).from_notebook_node(nb, resources={"metadata": {"name": page_title}})
     _write_text(html_path, body)
     return html_path
+
+
+_EXPORT_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=2)
+def _html_exporter(show_code: bool):
+    """One exporter per process and option: its Jinja templates compile once (a third of an export's time)
+    rather than once per job."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="lab", embed_images=True,
+        exclude_input_prompt=not show_code, exclude_output_prompt=not show_code,
+        extra_loaders=[_offline_template_loader()], template_file=OFFLINE_TEMPLATE,
+    )
 
 
 OFFLINE_TEMPLATE = "loyaltylab_offline.html.j2"
@@ -860,16 +961,27 @@ def input_hashes(results: dict | None, parameters: dict, notebook: Path) -> dict
 # Running many jobs
 
 
-def _run_job(job: Job, out_root: Path, show_code: bool, timeout: float | None) -> JobResult:
+def _run_job(job: Job, out_root: Path, show_code: bool, timeout: float | None,
+             kernel_pool: kernels.KernelPool | None = None, next_notebook: Path | None = None) -> JobResult:
     """Run one job in a scratch folder, then move its outputs into place (see :mod:`loyaltylab.outputs`)."""
-    scratch = outputs.scratch_folder(out_root)
-    built = scratch / "job"
+    return _finish_job(*_start_job(job, out_root, show_code, timeout, kernel_pool, next_notebook))
+
+
+def _start_job(job: Job, out_root: Path, show_code: bool, timeout: float | None,
+               kernel_pool: kernels.KernelPool | None = None, next_notebook: Path | None = None):
+    """The kernel part of a job, in its scratch folder: (job, out_root, the run or the failed result)."""
+    built = outputs.scratch_folder(out_root) / "job"
     if job.problem is not None:
-        result = _not_runnable(job, built)
-    else:
-        result = run_notebook(job.notebook, job.parameters, built, show_code, name=job.name, timeout=timeout)
+        return job, out_root, _not_runnable(job, built)
+    return job, out_root, _execute(job.notebook, job.parameters, built, show_code, name=job.name, timeout=timeout,
+                                   kernel_pool=kernel_pool, next_notebook=next_notebook)
+
+
+def _finish_job(job: Job, out_root: Path, run: _Executed | JobResult) -> JobResult:
+    """The report part of a job, then its outputs moved into place."""
+    result = _finish(run) if isinstance(run, _Executed) else run
     final = out_root / job.folder
-    result.made_at = outputs.install(built, final)
+    result.made_at = outputs.install(result.out_dir, final)
     result.out_dir = final
     result.parameters = {**result.parameters, "output_dir": str(final)}
     return result
@@ -904,7 +1016,12 @@ def run_jobs(
 
     Writes ``index.html`` and ``manifest.json`` into ``out_dir`` after every job unless ``write_index`` is False.
     The index keeps the rows of jobs not run this time whose reports still exist when ``merge`` is True (``--only``,
-    one notebook); otherwise it lists exactly these jobs. A second run into the same folder is refused."""
+    one notebook); otherwise it lists exactly these jobs. A second run into the same folder is refused.
+
+    Serially the jobs run in config order; with several workers the longest first (:func:`run_order`), while the
+    index and manifest keep config order. Each job's kernel is started and warmed up while the job before it runs
+    (:mod:`loyaltylab.kernels`), and input files validated by one job are reused by the others
+    (:func:`loyaltylab.outputs.reused_in_batch`)."""
     out_root = Path(out_dir).resolve()
     progress = progress or (lambda i, n, r: None)
     results: list[JobResult | None] = [None] * len(jobs)
@@ -913,6 +1030,8 @@ def run_jobs(
     pending = {job.name for job in jobs}
     with outputs.exclusive(out_root):
         previous = outputs.previous_jobs(out_root, MANIFEST_JSON)
+        order = run_order(jobs, previous, workers)
+        ahead = _next_notebooks(jobs, order, workers)
 
         def finished(i: int, done: int, result: JobResult) -> None:
             results[i] = result
@@ -926,23 +1045,110 @@ def run_jobs(
                 write_manifest(manifest, out_root)
                 write_index_html(manifest, out_root)
 
-        if workers == 1:
-            for i, job in enumerate(jobs):
-                finished(i, i + 1, _run_job(job, out_root, show_code, timeout))
-        else:
-            _run_parallel(jobs, out_root, workers, show_code, timeout, finished)
+        with outputs.batch_cache(out_root) as cache:
+            env = {outputs.BATCH_CACHE_ENV: str(cache)}
+            if workers == 1:
+                _run_serial(jobs, order, ahead, out_root, show_code, timeout, finished, env)
+            else:
+                _run_parallel(jobs, order, ahead, out_root, workers, show_code, timeout, finished, env)
     return [r for r in results if r is not None]
 
 
-def _run_parallel(jobs, out_root, workers, show_code, timeout, finished) -> None:
+STATIC_SECONDS = {"04_churn_survival": 30.0, "05_dual_proactivity_and_recovery": 25.0, "03_loyalty_drivers": 20.0,
+                  "02_service_quality": 15.0, "01_nps": 8.0, "00_data_overview": 6.0}
+"""Rough seconds per course notebook on a 2-core machine: the order of the first run (no previous manifest)."""
+DEFAULT_SECONDS = 10.0
+
+
+def run_order(jobs: Sequence[Job], previous: Sequence[dict] = (), workers: int = 2) -> list[int]:
+    """Positions of ``jobs`` in the order to start them. One worker: config order. Several: jobs that cannot
+    start first (they take no time), then the longest first, so that the last job to finish is a short one. A
+    job's cost is its time in the previous manifest, else the mean time of that notebook's jobs there, else
+    :data:`STATIC_SECONDS` for its notebook (churn and dual proactivity first); ties keep config order."""
+    if workers <= 1:
+        return list(range(len(jobs)))
+    seconds = {row.get("name"): row.get("seconds") for row in previous if isinstance(row, dict)}
+    by_notebook: dict[str, list[float]] = {}
+    for row in previous:
+        if isinstance(row, dict) and isinstance(row.get("seconds"), int | float) and row.get("status") == "ok":
+            by_notebook.setdefault(Path(str(row.get("notebook"))).stem, []).append(float(row["seconds"]))
+
+    def cost(job: Job) -> float:
+        if job.problem is not None:
+            return float("inf")
+        known = seconds.get(job.name)
+        if isinstance(known, int | float) and known > 0:
+            return float(known)
+        same = by_notebook.get(job.notebook.stem)
+        if same:
+            return sum(same) / len(same)
+        return STATIC_SECONDS.get(job.notebook.stem, DEFAULT_SECONDS)
+
+    return sorted(range(len(jobs)), key=lambda i: -cost(jobs[i]))
+
+
+def _next_notebooks(jobs: Sequence[Job], order: list[int], workers: int) -> dict[int, Path | None]:
+    """For each job, the notebook whose kernel to warm up while it runs: that of the job its worker most likely
+    runs next (``workers`` places later in the order; with one worker, the next runnable job); None at the end."""
+    runnable = [i for i in order if jobs[i].problem is None]
+    ahead: dict[int, Path | None] = dict.fromkeys(range(len(jobs)))
+    for k, i in enumerate(runnable):
+        later = k + workers
+        ahead[i] = jobs[runnable[later]].notebook if later < len(runnable) else None
+    return ahead
+
+
+def _run_serial(jobs, order, ahead, out_root, show_code, timeout, finished, env) -> None:
+    """One job at a time in the kernel, while the previous job's report is written in a thread (nbconvert, ~0.5 s
+    a job) and the next job's kernel warms up (:class:`loyaltylab.kernels.KernelPool`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = 0
+
+    def report(i, started):
+        nonlocal done
+        result = _finish_job(*started)
+        done += 1
+        finished(i, done, result)
+
+    with kernels.KernelPool(env) as pool, ThreadPoolExecutor(max_workers=1) as writer:
+        pending = []
+        try:
+            for i in order:
+                pending.append(writer.submit(report, i, _start_job(jobs[i], out_root, show_code, timeout, pool,
+                                                                   ahead[i])))
+        finally:
+            for future in pending:
+                future.result()
+
+
+_WORKER_POOL: kernels.KernelPool | None = None
+
+
+def _start_worker(env: dict[str, str]) -> None:
+    """A ``-j`` worker: runner imports done once, and its own kernel pool, closed when the worker exits."""
+    import multiprocessing.util
+
+    global _WORKER_POOL
+    _warm_up()
+    _WORKER_POOL = kernels.KernelPool(env)
+    multiprocessing.util.Finalize(None, _WORKER_POOL.close, exitpriority=10)
+
+
+def _run_job_in_worker(job: Job, out_root: Path, show_code: bool, timeout: float | None,
+                       next_notebook: Path | None) -> JobResult:
+    return _run_job(job, out_root, show_code, timeout, _WORKER_POOL, next_notebook)
+
+
+def _run_parallel(jobs, order, ahead, out_root, workers, show_code, timeout, finished, env) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn: a clean interpreter per worker (no forked zmq/asyncio state); each job starts its own kernel
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_warm_up)
+                               initializer=_start_worker, initargs=(env,))
     try:
-        futures = {pool.submit(_run_job, job, out_root, show_code, timeout): i for i, job in enumerate(jobs)}
+        futures = {pool.submit(_run_job_in_worker, jobs[i], out_root, show_code, timeout, ahead[i]): i for i in order}
         for done, future in enumerate(as_completed(futures), start=1):
             i = futures[future]
             try:
@@ -1041,6 +1247,8 @@ def build_manifest(
             "headline_order": list(r.headline),  # manifest.json sorts keys; this keeps the display order
             "inputs": r.inputs,
             "made_at": r.made_at,
+            "title": r.title or r.name,
+            "context": r.context,
         })
     jobs = outputs.merge_jobs(list(previous), jobs, keep_previous)
     n_failed = sum(job["status"] != "ok" for job in jobs)
@@ -1100,7 +1308,7 @@ def _fmt_number(value) -> str:
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif;
 margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;line-height:1.45}
-h1{margin-bottom:.2rem} .meta{color:#666;margin-top:0}
+h1{margin-bottom:.2rem} .meta{color:#666;margin-top:0;font-size:90%}
 table{border-collapse:collapse;width:100%;margin:1rem 0} th,td{border-bottom:1px solid #ddd;padding:.45rem .6rem;
 text-align:left;vertical-align:top} th{background:#f4f4f4} td.num{text-align:right;white-space:nowrap}
 .ok{color:#1b7f3b;font-weight:600} .failed{color:#b00020;font-weight:600} tr.failed-row{background:#fdecee}
@@ -1113,21 +1321,84 @@ details{margin:.4rem 0} summary{cursor:pointer}
 """.strip()
 
 
-def _with_intervals(items: list[tuple]) -> list[tuple[str, str]]:
-    """Headline numbers as text; a "CI low" / "CI high" pair joins the number before it: NPS 22.5 (20.8–24.2)."""
+def _with_intervals(items: list[tuple], context: dict | None = None) -> list[tuple[str, str]]:
+    """Headline numbers as text (:func:`say_headline`); a "CI low" / "CI high" pair joins the number before it:
+    NPS 22.5 (20.8–24.2)."""
     out: list[tuple[str, str]] = []
     i = 0
     while i < len(items):
         key, value = items[i]
         low = items[i + 1] if i + 1 < len(items) and str(items[i + 1][0]).lower() == "ci low" else None
         high = items[i + 2] if low and i + 2 < len(items) and str(items[i + 2][0]).lower() == "ci high" else None
-        text = _fmt_number(value)
+        label, text = say_headline(str(key), value, context)
         if low and high and low[1] is not None and high[1] is not None:
-            text += f" ({_fmt_number(low[1])}–{_fmt_number(high[1])})"
+            a, b = _fmt_number(low[1]), _fmt_number(high[1])
+            text += f" ({a} to {b})" if a.startswith("-") or b.startswith("-") else f" ({a}–{b})"
             i += 2
-        out.append((str(key), text))
+        out.append((label, text))
         i += 1
     return out
+
+
+def headline_context(results: dict | None) -> dict:
+    """What the index needs beside a job's headline numbers to say them in words: the analysis, its time unit and
+    warning horizon (churn), and the period its data cover (results.json ``data_period``)."""
+    if not isinstance(results, dict):
+        return {}
+    params = results.get("params") if isinstance(results.get("params"), dict) else {}
+    period = results.get("data_period") if isinstance(results.get("data_period"), dict) else {}
+    context = {
+        "analysis": results.get("analysis"),
+        "time_unit": results.get("time_unit") or params.get("time_unit"),
+        "horizon": params.get("horizon"),
+        "first": period.get("first"),
+        "last": period.get("last"),
+        "snapshot": period.get("snapshot") or params.get("snapshot_date"),
+    }
+    return {k: v for k, v in context.items() if isinstance(v, str | int | float) and not isinstance(v, bool)}
+
+
+OUTCOME_WORDS = {"nps": "NPS (0–10)", "promoter": "Promoter (9–10) or not", "satisfaction": "Satisfaction",
+                 "repurchase_intent": "Repurchase intent"}
+NOT_REACHED = "not reached"
+NOT_REACHED_NOTE = "more than half of the customers were still active at the end of the data"
+
+
+def say_headline(key: str, value, context: dict | None = None) -> tuple[str, str]:
+    """One headline number as the index shows it: (label, text). Counts are whole numbers; p-values read
+    "< 0.001"; with the churn context, the expected churners name their horizon ("Expected churners in the next 90
+    days", a whole number) and a median lifetime reads in its unit, or "not reached" with the reason."""
+    from loyaltylab import narrative
+
+    context = context or {}
+    unit = str(context.get("time_unit") or "").strip()
+    label = key
+    if context.get("analysis") == "churn" and key == "Expected churners":
+        horizon = context.get("horizon")
+        if isinstance(horizon, int | float) and unit:
+            label = f"Expected churners in the next {float(horizon):g} {unit}"
+        return label, "–" if value is None else f"{round(float(value)):,}"
+    if context.get("analysis") == "churn" and key == "Median lifetime":
+        if value is None:
+            return label, f"{NOT_REACHED} ({NOT_REACHED_NOTE})"
+        return label, narrative.duration(value, unit) if unit else _fmt_number(value)
+    if re.search(r"(^|\s)p$|p-value$", key, re.I) and isinstance(value, int | float) and not isinstance(value, bool):
+        return label, narrative.p_value(value).removeprefix("p ").removeprefix("= ")
+    if key == "Outcome" and isinstance(value, str):
+        return label, OUTCOME_WORDS.get(value, value.replace("_", " "))
+    return label, _fmt_number(value)
+
+
+def say_period(context: dict | None) -> str:
+    """The data's period and snapshot, in a line: "Data 2023-07-01 to 2026-06-29 · snapshot 2026-06-30"."""
+    context = context or {}
+    first, last, snapshot = context.get("first"), context.get("last"), context.get("snapshot")
+    parts = []
+    if first and last:
+        parts.append(f"Data {first} to {last}" if first != last else f"Data of {first}")
+    if snapshot:
+        parts.append(f"snapshot {str(snapshot)[:10]}")
+    return " · ".join(parts)
 
 
 def render_index(manifest: dict) -> str:
@@ -1136,6 +1407,7 @@ def render_index(manifest: dict) -> str:
     e = html.escape
     run, summary = manifest["run"], manifest["summary"]
     rows = []
+    dashes = False
     for i, job in enumerate(manifest["jobs"], start=1):
         failed = job["status"] != "ok"
         status = '<span class="failed">FAILED</span>' if failed else '<span class="ok">ok</span>'
@@ -1143,7 +1415,10 @@ def render_index(manifest: dict) -> str:
             status += f'<div class="error">{e(job["error"])}</div>'
         elif job.get("note"):
             status += f'<div class="meta">{e(job["note"])}</div>'
-        items = _with_intervals(list(ordered_headline(job.get("headline") or {}, job.get("headline_order")).items()))
+        context = job.get("context") if isinstance(job.get("context"), dict) else {}
+        items = _with_intervals(list(ordered_headline(job.get("headline") or {}, job.get("headline_order")).items()),
+                                context)
+        dashes = dashes or any(v == "–" or v.startswith("– ") for _, v in items[:MAX_HEADLINE])
         headline = "".join(f"<dt>{e(str(k))}</dt><dd>{e(v)}</dd>" for k, v in items[:MAX_HEADLINE])
         if len(items) > MAX_HEADLINE:
             headline += f"<dt>…</dt><dd>{len(items) - MAX_HEADLINE} more in results.json</dd>"
@@ -1151,9 +1426,11 @@ def render_index(manifest: dict) -> str:
         link = f'<a href="{e(quote(job["report"]))}">report</a>'
         made = f'<div class="meta">made {e(str(job["made_at"]).replace("T", " ")[:16])}</div>' if job.get(
             "made_at") else ""
+        title = job.get("title") or job["name"]
+        about = " · ".join(x for x in (f"<code>{e(job['name'])}</code>", e(say_period(context))) if x)
         rows.append(
             f'<tr class="{"failed-row" if failed else "ok-row"}"><td class="num">{i}</td>'
-            f'<td><b>{e(job["name"])}</b><br><code>{e(job["notebook"])}</code></td><td>{status}</td>'
+            f'<td><b>{e(title)}</b><div class="meta">{about}</div></td><td>{status}</td>'
             f'<td class="num">{job["seconds"]:.1f} s{made}</td><td>{headline}</td><td>{link}</td></tr>'
         )
     provenance = []
@@ -1192,6 +1469,7 @@ with {run["workers"]} worker(s) · details in <a href="{MANIFEST_JSON}">{MANIFES
 {chr(10).join(rows)}
 </tbody>
 </table>
+{'<p class="meta">– : not available for these data (the report says why).</p>' if dashes else ""}
 <!-- deterministic:begin -->
 <section id="provenance">
 <h2>Provenance</h2>

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loyaltylab import paths
+from loyaltylab import outputs, paths
 
 FLOAT_DIGITS = 10
 
@@ -71,7 +71,7 @@ def read_results(path: str | Path) -> dict:
 
 
 DOCUMENT_KEYS = ("analysis", "params", "inputs", "input_sha256", "course_data", "notes", "headline", "headline_order",
-                 "tables")
+                 "tables", "data_period")
 
 
 def _resolve(shown: str) -> Path:
@@ -111,7 +111,8 @@ def document(
 ) -> dict:
     """The results.json document of one analysis run: its name, the parameters it ran with, its input files (display
     paths and SHA-256), whether they are the course data, notes, the headline numbers in the order the index shows them, its tables in the standard
-    columns, and the analysis' own keys (``content``)."""
+    columns, the period its data covers (``data_period``: first / last date of the inputs read, snapshot; see
+    :func:`loyaltylab.outputs.data_period`) and the analysis' own keys (``content``)."""
     clash = set(content) & set(DOCUMENT_KEYS)
     if clash:
         raise ValueError(f"results keys {sorted(clash)} are reserved for the document")
@@ -126,4 +127,5 @@ def document(
         "headline": dict(headline),
         "headline_order": list(headline_order or headline),
         "tables": dict(tables or {}),
+        "data_period": outputs.data_period(inputs, dict(params).get("snapshot_date")),
     }
