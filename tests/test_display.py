@@ -70,3 +70,8 @@ def test_every_inline_chart_gets_alt_text_in_words():
     text = backend_inline._fetch_figure_metadata(fig)["alt"]
     assert text.startswith("Chart: Overview; NPS 分布: horizontal axis Score, vertical axis Responses")
     plt.close(fig)
+
+
+def test_a_mixed_value_column_shows_counts_as_integers():
+    table = pd.DataFrame({"metric": ["customers scored", "AUC"], "value": [13917.0, 0.672]}, dtype=object)
+    assert for_people(table, precision=3)["Value"].tolist() == ["13,917", "0.672"]

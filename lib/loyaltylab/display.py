@@ -68,6 +68,11 @@ def _integral(values: np.ndarray) -> bool:
     return len(finite) > 0 and bool(np.all(finite == np.round(finite))) and bool(np.abs(finite).max() >= 2)
 
 
+def _whole(value) -> bool:
+    return (isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer()
+            and abs(value) >= 2)
+
+
 def _cell(value, precision: int, *, p: bool, whole: bool, not_reached: bool) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -109,9 +114,9 @@ def for_people(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
             whole = not p and (pd.api.types.is_integer_dtype(col) or _integral(values))
             reached = bool(NOT_REACHED.search(str(name)))
             cells = [_cell(v, precision, p=p, whole=whole, not_reached=reached) for v in col.tolist()]
-        else:
+        else:  # a mixed column (e.g. metric | value): whole numbers of 2 or more read as counts
             cells = ["–" if v is None or (isinstance(v, float) and math.isnan(v)) else
-                     _cell(v, precision, p=False, whole=False, not_reached=False) for v in col.tolist()]
+                     _cell(v, precision, p=False, whole=_whole(v), not_reached=False) for v in col.tolist()]
         if numeric and hidden.any():
             cells = [HIDDEN if h else c for c, h in zip(cells, hidden)]
         label = header(name)

@@ -8,6 +8,7 @@ wording with its own column names.
 from __future__ import annotations
 
 import math
+import re
 
 from loyaltylab.narrative import count, esc, interval, number, p_value, percent, signed
 
@@ -248,6 +249,17 @@ def describe_retention(result) -> list[str]:
     return lines
 
 
+def _model_terms(columns) -> str:
+    """Design columns in words: category levels ``a[b]`` as their variable ``a`` once, a product ``a:b`` as
+    'a × b' — never a bracketed code name in a sentence."""
+    words = []
+    for col in columns:
+        word = " × ".join(esc(re.sub(r"\[.*\]$", "", part)) for part in str(col).split(":"))
+        if word not in words:
+            words.append(word)
+    return ", ".join(words)
+
+
 def describe_cox(result) -> list[str]:
     ret = result.retention
     if ret is None or ret.cox_interaction is None:
@@ -256,7 +268,7 @@ def describe_cox(result) -> list[str]:
     x, w = _short(result, "x"), _short(result, "moderator")
     effect = "lowers" if c["hazard_ratio"] < 1 else "raises"
     sig = c["p_value"] < 1 - result.params.confidence
-    return [f"In the churn analysis' Cox model ({', '.join(esc(v) for v in ret.covariates)}), each extra unit of "
+    return [f"In the churn analysis' Cox model (adjusted for {_model_terms(ret.covariates)}), each extra unit of "
             f"{x} × {w} multiplies the churn hazard by {number(c['hazard_ratio'], 3)} "
             f"({_ci(c['ci_low'], c['ci_high'], result, 3)}, {p_value(c['p_value'])}): the combination {effect} churn "
             + ("beyond the two effects alone." if sig else "but not significantly beyond the two effects alone.")]
