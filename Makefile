@@ -9,11 +9,12 @@ CUSTOMERS ?= 20000
 SEED      ?= 42
 J         ?= 1
 REPORT_ARGS ?=
+REPORT_LANGUAGE ?=
 
 .PHONY: help setup reports test lab data bench lint clean student grade
 
 help:
-	@echo "make reports   run every notebook in reports.yml into reports/ (J=2 for two workers)"
+	@echo "make reports   run every notebook in reports.yml into reports/ (J=2 for two workers; REPORT_LANGUAGE=zh 中文, both)"
 	@echo "make test      run the test suite"
 	@echo "make lab       open JupyterLab on notebooks/"
 	@echo "make data      regenerate the course dataset (CUSTOMERS=$(CUSTOMERS) SEED=$(SEED))"
@@ -43,7 +44,7 @@ data: $(STAMP)
 	$(BIN)/python -m loyaltylab data --customers $(CUSTOMERS) --seed $(SEED) --out $(DATA_DIR)
 
 reports: $(STAMP) $(DATA)
-	$(BIN)/python -m loyaltylab report -j $(J) $(REPORT_ARGS)
+	$(BIN)/python -m loyaltylab report -j $(J) $(if $(REPORT_LANGUAGE),-p language=$(REPORT_LANGUAGE)) $(REPORT_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from loyaltylab import i18n
+
 
 def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("$", "")).strip()
@@ -21,16 +23,18 @@ def describe(fig) -> str:
         bits = []
         xlabel, ylabel = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
         if xlabel:
-            bits.append(f"horizontal axis {xlabel}")
+            bits.append(i18n.t(f"horizontal axis {xlabel}", f"横轴：{xlabel}"))
         if ylabel:
-            bits.append(f"vertical axis {ylabel}")
+            bits.append(i18n.t(f"vertical axis {ylabel}", f"纵轴：{ylabel}"))
         name = _clean(ax.get_title())
         if name or bits:
-            panels.append(f"{name}: {', '.join(bits)}" if name and bits else name or ", ".join(bits))
+            sep = "，" if i18n.current() == "zh" else ", "
+            panels.append(f"{name}: {sep.join(bits)}" if name and bits else name or sep.join(bits))
     if title:
         parts.append(_clean(title))
     parts.extend(panels)
-    return "Chart: " + ("; ".join(p for p in parts if p) or "figure") + "."
+    body = "; ".join(p for p in parts if p)
+    return i18n.t(f"Chart: {body or 'figure'}.", f"图表：{body or '图'}。").replace("\n", " ")
 
 
 def install() -> None:
@@ -44,6 +48,7 @@ def install() -> None:
         return
 
     def fetch_with_alt(fig):
+        i18n.translate_figure(fig)
         meta = dict(original(fig) or {})
         meta["alt"] = describe(fig)
         return meta

@@ -1,7 +1,8 @@
 """Result tables as a manager reads them: words for headers and flags, integers as integers, p-values as
 '< 0.001', medians never reached as 'not reached', hidden rows marked 'hidden' — never `inf`, `True`, `nan`,
 `.000` or a snake_case header. Every table a notebook shows goes through :func:`for_people` (via
-``notebook.show_table``); the analyses' DataFrames keep their numbers for results.json and the tests."""
+``notebook.show_table``); the analyses' DataFrames keep their numbers for results.json and the tests. Headers and
+the table's words are in the notebook's language (:func:`loyaltylab.i18n.word`)."""
 from __future__ import annotations
 
 import math
@@ -10,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from loyaltylab import narrative
+from loyaltylab import i18n, narrative
 
 HEADERS = {
     "aft_coef": "AFT coefficient", "aic": "AIC", "best": "Best", "chi_square": "χ²", "chisq": "χ²",
@@ -35,6 +36,11 @@ HIDDEN = "hidden"
 
 
 def header(name: object) -> str:
+    """:func:`header_en` in the current language."""
+    return i18n.word(header_en(name))
+
+
+def header_en(name: object) -> str:
     """A column name in words: ``hr_lower`` → 'HR low', ``S(365.25)`` → 'Remaining at 1 year'; headers that
     already read as words are kept."""
     text = str(name)
@@ -77,14 +83,14 @@ def _cell(value, precision: int, *, p: bool, whole: bool, not_reached: bool) -> 
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
+        return i18n.word("yes" if value else "no")
     if not isinstance(value, (int, float, np.integer, np.floating)):
-        return str(value)
+        return i18n.word(str(value))
     x = float(value)
     if math.isnan(x):
         return "–"
     if math.isinf(x):
-        return ("not reached" if not_reached else "∞") if x > 0 else "−∞"
+        return (i18n.word("not reached") if not_reached else "∞") if x > 0 else "−∞"
     if p:
         return "< 0.001" if x < 0.001 else f"{x:.3f}"
     if whole or isinstance(value, (int, np.integer)):
@@ -107,7 +113,7 @@ def for_people(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
         col = shown[name]
         numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
         if _is_flag(col):
-            cells = ["–" if pd.isna(v) else ("yes" if v else "no") for v in col]
+            cells = ["–" if pd.isna(v) else i18n.word("yes" if v else "no") for v in col]
         elif numeric:
             values = col.to_numpy(dtype="float64", na_value=np.nan)
             p = bool(P_COLUMN.match(str(name)))
@@ -118,7 +124,7 @@ def for_people(table: pd.DataFrame, precision: int = 1) -> pd.DataFrame:
             cells = ["–" if v is None or (isinstance(v, float) and math.isnan(v)) else
                      _cell(v, precision, p=False, whole=_whole(v), not_reached=False) for v in col.tolist()]
         if numeric and hidden.any():
-            cells = [HIDDEN if h else c for c, h in zip(cells, hidden)]
+            cells = [i18n.word(HIDDEN) if h else c for c, h in zip(cells, hidden)]
         label = header(name)
         out[label if label not in out else str(name)] = cells
     return pd.DataFrame(out, index=shown.index, columns=list(out)) if out else pd.DataFrame(index=shown.index)

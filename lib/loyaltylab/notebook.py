@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from loyaltylab import i18n
+
 
 def escape(text: object) -> str:
     """HTML-escape user text (comments, labels) before it reaches a report."""
@@ -13,8 +15,10 @@ def escape(text: object) -> str:
 
 
 def findings_markdown(lines: Iterable[str], title: str = "Key findings") -> str:
-    """A bulleted 'Key findings' block; the lines are computed in the notebook from the results."""
-    body = "\n".join(f"- {line}" for line in lines)
+    """A bulleted 'Key findings' block; the lines are computed in the notebook from the results. The title is in
+    the notebook's language; a two-language line (``both``) keeps its line break inside its bullet."""
+    body = "\n".join("- " + str(line).replace("\n", "  \n  ") for line in lines)
+    title = i18n.word(title)
     return f"### {title}\n\n{body}\n" if title else f"{body}\n"
 
 
@@ -31,7 +35,7 @@ def quotes_html(quotes: Iterable[str], max_chars: int = 240) -> str:
         q = "" if q is None else str(q)
         q = q if len(q) <= max_chars else q[: max_chars - 1] + "…"
         items.append(f"<li>{escape(q)}</li>")
-    return "<ul>" + "".join(items) + "</ul>"
+    return '<ul class="quotes">' + "".join(items) + "</ul>"
 
 
 def show_table(table: pd.DataFrame, caption: str | None = None, precision: int = 1):
@@ -42,6 +46,6 @@ def show_table(table: pd.DataFrame, caption: str | None = None, precision: int =
 
     html_table = for_people(table, precision).to_html(index=False, escape=True)
     if caption:
-        html_table = f"<p><strong>{escape(caption)}</strong></p>" + html_table
+        html_table = f"<p><strong>{escape(i18n.word(caption))}</strong></p>" + html_table
     display(HTML(html_table))
 

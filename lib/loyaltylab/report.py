@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 import yaml
 
-from loyaltylab import kernels, outputs, paths
+from loyaltylab import i18n, kernels, outputs, paths
 from loyaltylab.errors import ConfigError, DataError
 
 DEFAULT_TIMEOUT = 1800.0  # seconds per cell; a course notebook needs a few
@@ -793,11 +793,21 @@ def export_html(
 
     executed, html_path = Path(executed), Path(html_path)
     nb = nbformat.read(executed, as_version=4)
-    sections.drop_sections(nb, course_data=sections.course_data_of(executed.parent / RESULTS_JSON))
+    results_path = executed.parent / RESULTS_JSON
+    language = sections.language_of(results_path, (parameters or {}).get("language"))
+    sections.drop_sections(nb, course_data=sections.course_data_of(results_path), language=language)
+    with i18n.language(language):
+        return _export_kept(nb, executed, html_path, show_code, title, error, parameters)
+
+
+def _export_kept(nb, executed: Path, html_path: Path, show_code: bool, title, error, parameters) -> Path:
+    import nbformat
+
     papermill_marked = any("papermill-error-cell-tag" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
     if error and not papermill_marked:  # a timeout or dead kernel leaves no error output: say it at the top
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
-            f'<div style="color:#b00020;font-weight:bold">This report failed: {html.escape(error)}</div>',
+            f'<div style="color:#b00020;font-weight:bold">{i18n.t("This report failed", "本报告运行失败")}: '
+            f'{html.escape(error)}</div>',
             id="loyaltylab-failed"))
     for cell in nb.cells:  # warnings are for the analyst (executed.ipynb keeps them), not the manager's report
         if cell.cell_type == "code" and not show_code:
@@ -894,7 +904,7 @@ def _parameters_note(parameters: dict) -> str:
         f"<code>{html.escape(k)}={html.escape(json.dumps(v, ensure_ascii=False, default=str))}</code>"
         for k, v in sorted(display_parameters(parameters).items())
     )
-    return f'<p style="color:#555;font-size:90%">Parameters of this run: {items}</p>'
+    return f'<p style="color:#555;font-size:90%">{i18n.t("Parameters of this run", "本次运行的参数")}: {items}</p>'
 
 
 def _fallback_page(name: str, error: str) -> str:
@@ -1362,6 +1372,8 @@ OUTCOME_WORDS = {"nps": "NPS (0–10)", "promoter": "Promoter (9–10) or not", 
                  "repurchase_intent": "Repurchase intent"}
 NOT_REACHED = "not reached"
 NOT_REACHED_NOTE = "more than half of the customers were still active at the end of the data"
+UNIT_ZH = {"days": "天", "day": "天", "weeks": "周", "week": "周", "months": "个月", "month": "个月", "years": "年",
+           "year": "年"}
 
 
 def say_headline(key: str, value, context: dict | None = None) -> tuple[str, str]:
@@ -1372,20 +1384,26 @@ def say_headline(key: str, value, context: dict | None = None) -> tuple[str, str
 
     context = context or {}
     unit = str(context.get("time_unit") or "").strip()
-    label = key
+    label = i18n.word(key)
     if context.get("analysis") == "churn" and key == "Expected churners":
         horizon = context.get("horizon")
         if isinstance(horizon, int | float) and unit:
-            label = f"Expected churners in the next {float(horizon):g} {unit}"
+            label = i18n.t(f"Expected churners in the next {float(horizon):g} {unit}",
+                           f"未来 {float(horizon):g} {UNIT_ZH.get(unit.lower(), unit)}内预计流失人数")
         return label, "–" if value is None else f"{round(float(value)):,}"
     if context.get("analysis") == "churn" and key == "Median lifetime":
         if value is None:
-            return label, f"{NOT_REACHED} ({NOT_REACHED_NOTE})"
-        return label, narrative.duration(value, unit) if unit else _fmt_number(value)
+            return label, i18n.t(f"{NOT_REACHED} ({NOT_REACHED_NOTE})", "未达到（数据结束时仍有一半以上的客户在网）")
+        if not unit:
+            return label, _fmt_number(value)
+        return label, i18n.t(narrative.duration(value, unit),
+                             f"{_fmt_number(float(value))} {UNIT_ZH.get(unit.lower(), unit)}")
     if re.search(r"(^|\s)p$|p-value$", key, re.I) and isinstance(value, int | float) and not isinstance(value, bool):
         return label, narrative.p_value(value).removeprefix("p ").removeprefix("= ")
     if key == "Outcome" and isinstance(value, str):
-        return label, OUTCOME_WORDS.get(value, value.replace("_", " "))
+        return label, i18n.word(OUTCOME_WORDS.get(value, value.replace("_", " ")))
+    if isinstance(value, str):
+        return label, i18n.word(_fmt_number(value))
     return label, _fmt_number(value)
 
 
@@ -1395,22 +1413,43 @@ def say_period(context: dict | None) -> str:
     first, last, snapshot = context.get("first"), context.get("last"), context.get("snapshot")
     parts = []
     if first and last:
-        parts.append(f"Data {first} to {last}" if first != last else f"Data of {first}")
+        parts.append(i18n.t(f"Data {first} to {last}", f"数据 {first} 至 {last}") if first != last
+                     else i18n.t(f"Data of {first}", f"{first} 的数据"))
     if snapshot:
-        parts.append(f"snapshot {str(snapshot)[:10]}")
-    return " · ".join(parts)
+        parts.append(i18n.t(f"snapshot {str(snapshot)[:10]}", f"快照日 {str(snapshot)[:10]}"))
+    return " · ".join(p.replace("\n", " · ") for p in parts)
+
+
+def index_language(manifest: dict) -> str:
+    """The index page's language: the jobs' ``language`` parameter when they agree, else both languages."""
+    found = set()
+    for job in manifest.get("jobs", ()):
+        value = (job.get("parameters") or {}).get("language")
+        try:
+            found.add(i18n.check(value) if value is not None else i18n.DEFAULT)
+        except DataError:
+            found.add(i18n.DEFAULT)
+    return found.pop() if len(found) == 1 else ("both" if found else i18n.DEFAULT)
 
 
 def render_index(manifest: dict) -> str:
     """index.html: a table of jobs, then a provenance section that is byte-identical across identical runs
-    (between the ``deterministic:begin``/``end`` comments). All text from jobs and notebooks is escaped."""
+    (between the ``deterministic:begin``/``end`` comments). All text from jobs and notebooks is escaped. In the
+    jobs' language (:func:`index_language`)."""
+    with i18n.language(index_language(manifest)):
+        return _render_index(manifest)
+
+
+def _render_index(manifest: dict) -> str:
     e = html.escape
+    t = i18n.t
     run, summary = manifest["run"], manifest["summary"]
     rows = []
     dashes = False
     for i, job in enumerate(manifest["jobs"], start=1):
         failed = job["status"] != "ok"
-        status = '<span class="failed">FAILED</span>' if failed else '<span class="ok">ok</span>'
+        status = (f'<span class="failed">{t("FAILED", "失败")}</span>' if failed
+                  else f'<span class="ok">{t("ok", "成功")}</span>')
         if job.get("error"):
             status += f'<div class="error">{e(job["error"])}</div>'
         elif job.get("note"):
@@ -1419,13 +1458,14 @@ def render_index(manifest: dict) -> str:
         items = _with_intervals(list(ordered_headline(job.get("headline") or {}, job.get("headline_order")).items()),
                                 context)
         dashes = dashes or any(v == "–" or v.startswith("– ") for _, v in items[:MAX_HEADLINE])
-        headline = "".join(f"<dt>{e(str(k))}</dt><dd>{e(v)}</dd>" for k, v in items[:MAX_HEADLINE])
+        headline = "".join(f"<dt>{_br(e(str(k)))}</dt><dd>{_br(e(v))}</dd>" for k, v in items[:MAX_HEADLINE])
         if len(items) > MAX_HEADLINE:
-            headline += f"<dt>…</dt><dd>{len(items) - MAX_HEADLINE} more in results.json</dd>"
+            more = len(items) - MAX_HEADLINE
+            headline += f"<dt>…</dt><dd>{_br(t(f'{more} more in results.json', f'另有 {more} 项见 results.json'))}</dd>"
         headline = f'<dl class="headline">{headline}</dl>' if headline else ""
-        link = f'<a href="{e(quote(job["report"]))}">report</a>'
-        made = f'<div class="meta">made {e(str(job["made_at"]).replace("T", " ")[:16])}</div>' if job.get(
-            "made_at") else ""
+        link = f'<a href="{e(quote(job["report"]))}">{_br(t("report", "报告"))}</a>'
+        made = (f'<div class="meta">{_br(t("made", "生成于"))} {e(str(job["made_at"]).replace("T", " ")[:16])}'
+                '</div>') if job.get("made_at") else ""
         title = job.get("title") or job["name"]
         about = " · ".join(x for x in (f"<code>{e(job['name'])}</code>", e(say_period(context))) if x)
         rows.append(
@@ -1440,46 +1480,67 @@ def render_index(manifest: dict) -> str:
         inputs = "".join(
             f"<li><code>{e(path)}</code> sha256 <code>{e(digest) if digest else 'missing'}</code></li>"
             for path, digest in job["inputs"].items()
-        ) or "<li>none recorded</li>"
+        ) or f"<li>{_br(t('none recorded', '无记录'))}</li>"
         provenance.append(
-            f"<details><summary><b>{e(job['name'])}</b> — {e(job['status'])}</summary>"
-            f"<p>Notebook <code>{e(job['notebook'])}</code></p><p>Parameters</p><pre>{e(params)}</pre>"
-            f"<p>Input files</p><ul>{inputs}</ul></details>"
+            f"<details><summary><b>{e(job['name'])}</b> — "
+            f"{_br(t('ok', '成功') if job['status'] == 'ok' else t('failed', '失败'))}</summary>"
+            f"<p>{_br(t('Notebook', '笔记本'))} <code>{e(job['notebook'])}</code></p>"
+            f"<p>{_br(t('Parameters', '参数'))}</p><pre>{e(params)}</pre>"
+            f"<p>{_br(t('Input files', '输入文件'))}</p><ul>{inputs}</ul></details>"
         )
     packages = ", ".join(f"{e(k)} {e(str(v))}" for k, v in manifest["packages"].items())
     n_failed = summary["failed"]
-    verdict = f'{summary["ok"]} ok, <span class="{"failed" if n_failed else "ok"}">{n_failed} failed</span>'
+    verdict = t(f'{summary["ok"]} ok, <span class="{"failed" if n_failed else "ok"}">{n_failed} failed</span>',
+                f'{summary["ok"]} 个成功，<span class="{"failed" if n_failed else "ok"}">{n_failed} 个失败</span>')
+    generated = t(f'Generated {e(run["generated_at"])} · {summary["jobs"]} jobs: {_oneline(verdict)} · '
+                  f'{run["total_seconds"]:.1f} s with {run["workers"]} worker(s) · details in '
+                  f'<a href="{MANIFEST_JSON}">{MANIFEST_JSON}</a>',
+                  f'生成于 {e(run["generated_at"])} · 共 {summary["jobs"]} 个任务：{_oneline(verdict)} · '
+                  f'{run["total_seconds"]:.1f} 秒，{run["workers"]} 个进程 · 详见 <a href="{MANIFEST_JSON}">{MANIFEST_JSON}</a>')
+    heads = [t("Job", "任务"), t("Status", "状态"), t("Time", "用时"), t("Headline", "主要数字"), t("Report", "报告")]
+    head_row = "<th>#</th>" + "".join(f"<th>{_br(h)}</th>" for h in heads)
+    title = t("loyaltylab reports", "loyaltylab 报告").replace("\n", " / ")
+    dash_note = t("– : not available for these data (the report says why).", "–：这些数据无法计算（报告中说明了原因）。")
+    html_lang = {"en": "en", "zh": "zh-CN"}.get(i18n.current(), "zh-CN")
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{html_lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>loyaltylab reports</title>
+<title>{e(title)}</title>
 <style>
 {_CSS}
 </style>
 </head>
 <body>
-<h1>loyaltylab reports</h1>
-<p class="meta">Generated {e(run["generated_at"])} · {summary["jobs"]} jobs: {verdict} · {run["total_seconds"]:.1f} s
-with {run["workers"]} worker(s) · details in <a href="{MANIFEST_JSON}">{MANIFEST_JSON}</a></p>
+<h1>{e(title)}</h1>
+<p class="meta">{_br(generated)}</p>
 <table>
-<thead><tr><th>#</th><th>Job</th><th>Status</th><th>Time</th><th>Headline</th><th>Report</th></tr></thead>
+<thead><tr>{head_row}</tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody>
 </table>
-{'<p class="meta">– : not available for these data (the report says why).</p>' if dashes else ""}
+{f'<p class="meta">{_br(dash_note)}</p>' if dashes else ""}
 <!-- deterministic:begin -->
 <section id="provenance">
-<h2>Provenance</h2>
+<h2>{_br(t("Provenance", "来源与可追溯信息"))}</h2>
 {chr(10).join(provenance)}
-<p class="meta">Packages: {packages}</p>
+<p class="meta">{_br(t("Packages", "软件包"))}: {packages}</p>
 </section>
 <!-- deterministic:end -->
 </body>
 </html>
 """
+
+
+def _br(text: str) -> str:
+    """A two-language text (``both``) on two lines."""
+    return text.replace("\n", "<br>")
+
+
+def _oneline(text: str) -> str:
+    return text.split("\n")[0]
 
 
 def write_index_html(manifest: dict, out_root: Path) -> Path:

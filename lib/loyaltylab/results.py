@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loyaltylab import outputs, paths
+from loyaltylab import i18n, outputs, paths
 
 FLOAT_DIGITS = 10
 
@@ -66,12 +66,18 @@ def write_results(results: dict, output_dir: str | Path, name: str = "results.js
     return paths.write_atomic(Path(output_dir) / name, dumps(results))
 
 
+def written(path: str | Path) -> str:
+    """The line a notebook prints after writing its results: 'Wrote reports/01_nps/results.json' (in its language)."""
+    shown = paths.display_path(path)
+    return i18n.t(f"Wrote {shown}", f"已写入 {shown}")
+
+
 def read_results(path: str | Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 DOCUMENT_KEYS = ("analysis", "params", "inputs", "input_sha256", "course_data", "notes", "headline", "headline_order",
-                 "tables", "data_period")
+                 "tables", "data_period", "language")
 
 
 def _resolve(shown: str) -> Path:
@@ -128,4 +134,5 @@ def document(
         "headline_order": list(headline_order or headline),
         "tables": dict(tables or {}),
         "data_period": outputs.data_period(inputs, dict(params).get("snapshot_date")),
+        "language": i18n.current(),
     }
