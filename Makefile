@@ -20,7 +20,8 @@ help:
 	@echo "make data      regenerate the course dataset (CUSTOMERS=$(CUSTOMERS) SEED=$(SEED))"
 	@echo "make bench     print the benchmark figures"
 	@echo "make lint      ruff"
-	@echo "make student   student notebooks, a course world each, answer keys (STUDENTS=roster.csv or a count)"
+	@echo "make student   student notebooks, a course world each, answer keys (STUDENTS=roster.csv or a count;"
+	@echo "               STUDENT_LANGUAGE=zh: the notebooks' language parameter set to Chinese)"
 	@echo "make grade     execute returned notebooks (RETURNED=returned/) and write grades.csv"
 	@echo "make clean     remove generated outputs"
 
@@ -62,9 +63,11 @@ STUDENTS          ?= 3
 STUDENT_DIR       ?= student
 STUDENT_CUSTOMERS ?= 5000
 RETURNED          ?= returned
+STUDENT_LANGUAGE  ?=
 student: $(STAMP)
 	$(BIN)/python -m loyaltylab student $(if $(wildcard $(STUDENTS)),--students "$(STUDENTS)",--count $(STUDENTS)) \
-		--customers $(STUDENT_CUSTOMERS) --seed $(SEED) --out $(STUDENT_DIR)
+		--customers $(STUDENT_CUSTOMERS) --seed $(SEED) --out $(STUDENT_DIR) \
+		$(if $(STUDENT_LANGUAGE),--set language=$(STUDENT_LANGUAGE))
 
 grade: $(STAMP)
 	$(BIN)/python -m loyaltylab grade --in $(RETURNED) --key $(STUDENT_DIR)/answer_keys --out grades.csv

@@ -41,6 +41,9 @@ def set_theme(context: str = "notebook") -> None:
     shown inline carries alt text (:mod:`loyaltylab.alt_text`)."""
     from loyaltylab import alt_text
 
+    import logging
+
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # the CJK font has no bold face: no notice
     sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=1.05)
     alt_text.install()
     cjk = register_cjk_font()
