@@ -39,18 +39,18 @@ def html_of(path: Path) -> str:
 def test_notebook_is_committed_clean():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert nb.cells[0].cell_type == "markdown"
-    assert nb.cells[1].metadata.get("tags") == ["parameters"]
+    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")  # after the title (both languages)
+    assert first_code >= 1 and nb.cells[first_code].metadata.get("tags") == ["parameters"]
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None
-    names = set(re.findall(r"^(\w+) =", nb.cells[1].source, flags=re.M))
+    names = set(re.findall(r"^(\w+) =", nb.cells[first_code].source, flags=re.M))
     assert names >= {"customers_path", "id_col", "duration_col", "event_col", "event_value", "covariates",
                      "categorical", "segment_col", "time_unit", "horizon", "revenue_col", "margin", "discount_rate",
                      "acquisition_cost_col", "cohort_retention_path", "penalizer", "min_cell", "interactive",
                      "output_dir", "filters", "signup_col", "churn_date_col", "snapshot_date", "confidence",
                      "encoding", "sheet", "write_action_list"}
-    assert re.search(r"^write_action_list = False", nb.cells[1].source, flags=re.M)      # opt-in (issue 8)
+    assert re.search(r"^write_action_list = False", nb.cells[first_code].source, flags=re.M)      # opt-in (issue 8)
 
 
 def test_notebook_is_thin():
@@ -157,7 +157,8 @@ def test_notebook_text_follows_horizon_and_period_parameters():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     text = "\n".join(c.source for c in nb.cells)
     assert "提前90天" not in text and "next 90 days" not in text          # built from horizon and time_unit
-    assert re.search(r"^cohort_period = \"year\"", nb.cells[1].source, flags=re.M)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert re.search(r"^cohort_period = \"year\"", params.source, flags=re.M)
     assert "cox_partial_aic" not in text and "churn.describe_aft(result)" in text   # the AIC caveat: library text
     assert "churn.explorer(result)" in text       # its segments: exactly the shown ones (tests/test_churn.py)
 

@@ -245,7 +245,8 @@ def test_params_defaults_match_the_notebook():
 
     nb = nbformat.read(ROOT / "notebooks" / "00_data_overview.ipynb", as_version=4)
     namespace: dict = {}
-    exec(nb.cells[1].source, namespace)  # the parameters cell: plain assignments
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    exec(params.source, namespace)  # the parameters cell: plain assignments
     names = {k for k in namespace if not k.startswith("__")}
     assert names == set(overview.Params.names()) | set(overview.NOTEBOOK_ONLY)
     assert overview.Params.from_namespace(namespace) == overview.Params()

@@ -141,40 +141,48 @@ def english_only(text: str) -> bool:
 
 
 def _axis_formatter(axis):
-    """Translate an axis' tick labels when they are words (fixed or categorical ticks); numbers and dates stay."""
-    from matplotlib import category, ticker
+    """Translate an axis' tick labels when they are words (fixed, categorical or function ticks); numbers and
+    dates stay as they are (their text is not in the glossary, and date formatters are left alone)."""
+    from matplotlib import dates, ticker
 
     fmt = axis.get_major_formatter()
     if isinstance(fmt, ticker.FixedFormatter):
         fmt.seq = [word(s) for s in fmt.seq]
-    elif isinstance(fmt, category.StrCategoryFormatter) and not getattr(fmt, "_translated", False):
-        axis.set_major_formatter(_TranslatedCategories(fmt))
+    elif not getattr(fmt, "_translated", False) and not isinstance(
+            fmt, dates.AutoDateFormatter | dates.ConciseDateFormatter | dates.DateFormatter | ticker.NullFormatter):
+        axis.set_major_formatter(_translated_formatter(fmt))
 
 
-def _translated_categories_class():
+def _translated_formatter(inner):
     from matplotlib import ticker
 
-    class TranslatedCategories(ticker.Formatter):
+    class Translated(ticker.Formatter):
         _translated = True
 
-        def __init__(self, inner):
-            self.inner = inner
-
         def __call__(self, x, pos=None):
-            return word(self.inner(x, pos))
+            return word(inner(x, pos))
 
         def format_ticks(self, values):
-            return [word(s) for s in self.inner.format_ticks(values)]
+            inner.set_locs(values)
+            return [word(s) for s in inner.format_ticks(values)]
+
+        def set_locs(self, locs):
+            inner.set_locs(locs)
+
+        def get_offset(self):
+            return inner.get_offset()
+
+        def format_data(self, value):
+            return inner.format_data(value)
+
+        def format_data_short(self, value):
+            return inner.format_data_short(value)
 
         def set_axis(self, axis):
             super().set_axis(axis)
-            self.inner.set_axis(axis)
+            inner.set_axis(axis)
 
-    return TranslatedCategories
-
-
-def _TranslatedCategories(inner):  # noqa: N802 - a class built lazily (matplotlib imported only when drawing)
-    return _translated_categories_class()(inner)
+    return Translated()
 
 
 def figure_texts(fig) -> list:
