@@ -29,7 +29,8 @@ def describe(fig) -> str:
         name = _clean(ax.get_title())
         if name or bits:
             sep = "，" if i18n.current() == "zh" else ", "
-            panels.append(f"{name}: {sep.join(bits)}" if name and bits else name or sep.join(bits))
+            colon = "：" if i18n.current() == "zh" else ": "
+            panels.append(f"{name}{colon}{sep.join(bits)}" if name and bits else name or sep.join(bits))
     if title:
         parts.append(_clean(title))
     parts.extend(panels)

@@ -39,9 +39,9 @@ def set_theme(context: str = "notebook") -> None:
     """Apply the project theme (seaborn whitegrid, larger type, the shared palette) with a CJK fallback font, so
     Chinese category values and labels render instead of boxes and raise no missing-glyph warnings; every chart
     shown inline carries alt text (:mod:`loyaltylab.alt_text`)."""
-    from loyaltylab import alt_text
-
     import logging
+
+    from loyaltylab import alt_text
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # the CJK font has no bold face: no notice
     sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=1.05)

@@ -823,7 +823,8 @@ def _export_kept(nb, executed: Path, html_path: Path, show_code: bool, title, er
         if parameters:  # the injected-parameters cell is hidden, so say under the title what this run used
             at = next((i for i, c in enumerate(nb.cells)
                        if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])), len(nb.cells))
-            at += at < len(nb.cells) and nb.cells[at].cell_type == "markdown"
+            while at < len(nb.cells) and nb.cells[at].cell_type == "markdown":  # the title, in each language
+                at += 1
             nb.cells.insert(at, nbformat.v4.new_markdown_cell(_parameters_note(parameters), id="loyaltylab-parameters"))
     scope = part_label(parameters or {})
     if scope:  # a fan-out part says which part it covers, under the notebook's title

@@ -4,7 +4,9 @@ intent, by how much (the exact LMG / Shapley decomposition of R², relative weig
 factors are basic or excitement (penalty–reward), by segment, and on the course data against the truth.
 
 ``result = drivers.analyze(drivers.Params(...))``; then ``result.key_findings()``, the ``describe_*`` sentences,
-the ``plot_*`` charts, ``view`` tables, ``explorer(result)`` and ``result.to_results()`` (results.json).
+the ``plot_*`` charts, ``view`` tables, ``explorer(result)`` and ``result.to_results()`` (results.json); every
+sentence, table and chart in the language set with :func:`loyaltylab.i18n.use` (``fallback(section)``: what a
+section says when it has nothing to show).
 :func:`derived_importance` is the shared "derived importance of the five SERVQUAL dimensions for an outcome".
 """
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .describe import (
     describe_truth,
     describe_uncertainty,
     describe_warnings,
+    fallback,
     key_findings,
 )
 from .explorer import explorer, selection
@@ -56,7 +59,7 @@ __all__ = [
     "check_driver_groups", "decompose", "derived_importance", "describe_data", "describe_dominance",
     "describe_importance", "describe_kano", "describe_key_drivers", "describe_measures", "describe_promoter",
     "describe_segments", "describe_stated", "describe_truth", "describe_uncertainty", "describe_warnings",
-    "example_parameters", "explorer", "key_findings", "load", "plot_importance", "plot_kano", "plot_key_drivers",
+    "example_parameters", "explorer", "fallback", "key_findings", "load", "plot_importance", "plot_kano", "plot_key_drivers",
     "plot_measures", "plot_pairs", "plot_rank_probabilities", "plot_segments", "plot_stated", "plot_truth",
     "rank_view", "run", "segment_views", "selection", "view",
 ]

@@ -22,9 +22,10 @@ from loyaltylab.errors import ParameterError
 from . import data as data_mod
 from . import importance, kano, keydrivers, segments, truth
 from .data import PROMOTER, DriverData
+from .words import Note
 
 NOTEBOOK = "03_loyalty_drivers.ipynb"
-NOTEBOOK_ONLY = ("interactive", "output_dir")
+NOTEBOOK_ONLY = ("language", "interactive", "output_dir")
 ANALYSIS = "drivers"
 CORRECTION = "holm"
 
@@ -234,7 +235,8 @@ def run(data: DriverData, p: Params | None = None) -> DriversReport:
                                   min_cell=p.min_cell)
     notes = list(data.notes) + list(dec.notes)
     if data.n_incomplete:
-        notes.append(f"{data.n_incomplete:,} responses without the outcome, a driver or a control were left out")
+        notes.append(Note(f"{data.n_incomplete:,} responses without the outcome, a driver or a control were left out",
+                          f"{data.n_incomplete:,} 条缺少结果变量、驱动因素或控制变量的回答已略去"))
     by_segment = None
     if data.segment_cols and dec.kind == "linear":
         frame = data.frame.loc[data.complete]
@@ -244,7 +246,8 @@ def run(data: DriverData, p: Params | None = None) -> DriversReport:
                                          n_boot=p.n_bootstrap, seed=p.seed + 1, confidence=p.confidence,
                                          min_cell=p.min_cell, correction=CORRECTION)
     elif data.segment_cols:
-        notes.append("importances by segment are computed for a numeric outcome, not for promoter vs not")
+        notes.append(Note("importances by segment are computed for a numeric outcome, not for promoter vs not",
+                          "分细分市场的重要性只对数值型结果变量计算，不对“是否为推荐者”计算"))
     comparison = None
     if truth.applies(data.truth, data.outcome, data.default_drivers, data.controls, dec.grouped, data.filters,
                      dec.kind):

@@ -24,6 +24,8 @@ from loyaltylab.constants import DIMENSIONS, PROMOTER_MIN
 from loyaltylab.errors import DataError
 from loyaltylab.stats import clustered
 
+from .words import Note
+
 PROMOTER = "promoter"
 """The outcome name that means "an nps score of 9–10" (1) against every other score (0)."""
 LOYALTY_OUTCOMES = ("nps", "satisfaction", "repurchase_intent")
@@ -188,7 +190,7 @@ def _controls(res: _Resolver, controls) -> tuple[pd.DataFrame, list[str]]:
             continue
         d = _dummies(raw, c)
         if d.shape[1] == 0:
-            notes.append(f"control '{c}' has one value only: left out")
+            notes.append(Note(f"control '{c}' has one value only: left out", f"控制变量“{c}”只有一个取值：已略去"))
             continue
         frames.append(d)
     out = pd.concat(frames, axis=1) if frames else pd.DataFrame(index=res.s.index)
@@ -295,9 +297,11 @@ def _skipped_notes(survey: loaders.SurveyData, p) -> list[str]:
     out = []
     for col in survey.skipped:
         if col == p.cluster_col:
-            out.append(f"no '{col}' column: every response is treated as a different respondent")
+            out.append(Note(f"no '{col}' column: every response is treated as a different respondent",
+                            f"没有“{col}”列：每条回答都视为来自不同的受访者"))
         else:
-            out.append(f"segment column '{col}' is in neither the survey nor a customers file: left out")
+            out.append(Note(f"segment column '{col}' is in neither the survey nor a customers file: left out",
+                            f"细分列“{col}”既不在调查文件中，也不在客户文件中：已略去"))
     return out
 
 

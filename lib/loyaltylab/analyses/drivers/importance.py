@@ -24,6 +24,7 @@ from loyaltylab.stats import dominance as dom
 from loyaltylab.stats import importance as imp
 
 from . import bootstrap, groups, logistic
+from .words import Note
 
 MAX_EXACT = 20
 """Exact LMG (all 2**p subsets) up to this many drivers; beyond, a sampling estimate with its Monte Carlo error
@@ -155,8 +156,10 @@ def decompose(model: pd.DataFrame, outcome: str, drivers, controls, driver_group
                              ())
     linear = imp.relative_importance(model, outcome, drivers, controls, max_exact=MAX_EXACT)
     if not linear.exact:
-        notes.append(f"{p} drivers: the LMG is estimated from {linear.n_permutations:,} random orderings "
-                     "(its Monte Carlo standard error is in lmg_se); no bootstrap")
+        notes.append(Note(f"{p} drivers: the LMG is estimated from {linear.n_permutations:,} random orderings "
+                          "(its Monte Carlo standard error is in lmg_se); no bootstrap",
+                          f"{p} 个驱动因素：LMG 由 {linear.n_permutations:,} 个随机进入顺序估计（其蒙特卡洛标准误见 "
+                          "lmg_se）；不做自助法"))
     if logistic_outcome:
         point, boot = logistic.decompose(model, outcome, drivers, controls, clusters, n_boot=n_boot, seed=seed,
                                          confidence=confidence)

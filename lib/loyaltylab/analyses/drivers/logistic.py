@@ -15,6 +15,7 @@ from loyaltylab.stats import dominance as dom
 from loyaltylab.stats import importance as imp
 
 from . import bootstrap
+from .words import Note
 
 MAX_ROWS = 5000
 """Rows the logistic decomposition uses at most (a simple random sample; logistic fits need the rows)."""
@@ -127,10 +128,13 @@ def decompose(model: pd.DataFrame, outcome: str, drivers, controls, clusters, *,
 def notes(point: imp.LogisticImportance, boot) -> list[str]:
     out = []
     if point.n < point.n_total:
-        out.append(f"the logistic decomposition uses a random sample of {point.n:,} of the {point.n_total:,} "
-                   "complete responses")
+        out.append(Note(f"the logistic decomposition uses a random sample of {point.n:,} of the {point.n_total:,} "
+                        "complete responses",
+                        f"逻辑回归分解使用从 {point.n_total:,} 条完整回答中随机抽取的 {point.n:,} 条"))
     if point.n_troubled:
-        out.append(f"{point.n_troubled} of {point.n_fits} logistic fits warned (separation or no convergence)")
+        out.append(Note(f"{point.n_troubled} of {point.n_fits} logistic fits warned (separation or no convergence)",
+                        f"{point.n_fits} 次逻辑回归拟合中有 {point.n_troubled} 次出现警告（完全分离或未收敛）"))
     if boot is not None and boot.n_boot < MAX_BOOT + 1:
-        out.append(f"the logistic decomposition's intervals come from {boot.n_boot} bootstrap replicates")
+        out.append(Note(f"the logistic decomposition's intervals come from {boot.n_boot} bootstrap replicates",
+                        f"逻辑回归分解的区间基于 {boot.n_boot} 次自助法重抽样"))
     return out

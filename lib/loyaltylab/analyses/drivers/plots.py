@@ -1,7 +1,9 @@
 """Charts of notebook 03: importance shares with intervals, the measures side by side, rank probabilities, pairwise
 differences, the key-driver (IPA) chart, derived vs stated importance, penalty–reward, shares by segment and
 estimated vs true shares. Each takes the result (or a table) and an optional Axes, and returns the Axes.
-Suppressed groups are not drawn."""
+Suppressed groups are not drawn. Fixed labels are translated when a chart is shown (glossary/drivers.json);
+labels built from the data (titles naming the outcome, driver names, Kano categories) here, in the report's
+language."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -10,9 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from loyaltylab import i18n, privacy
 from loyaltylab import plots as shared
-from loyaltylab import privacy
 from loyaltylab.constants import DIMENSIONS, dimension_label
+
+from .words import KANO_ZH, OUTCOME_ZH, pick, tidy
 
 if TYPE_CHECKING:
     from .analysis import DriversReport
@@ -28,8 +32,13 @@ def text(value) -> str:
 
 
 def _name(driver) -> str:
-    """A chart label: the English dimension name, else the column name (matplotlib draws text, not markup)."""
-    return dimension_label(driver) if driver in DIMENSIONS else text(driver)
+    """A chart label: the dimension's name (English, Chinese or both), else the column name (matplotlib draws text,
+    not markup)."""
+    return pick(dimension_label(driver), DIMENSIONS[driver]["zh"]) if driver in DIMENSIONS else text(driver)
+
+
+def _outcome_zh(outcome) -> str:
+    return OUTCOME_ZH.get(outcome, text(outcome))
 
 
 def _ax(ax, rows: int = 5, width: float = 8.0):
@@ -49,7 +58,8 @@ def plot_importance(result: DriversReport, ax=None):
     ok = np.isfinite(lo) & np.isfinite(hi)
     if ok.any():
         ax.errorbar(share[ok], y[ok], xerr=[share[ok] - lo[ok], hi[ok] - share[ok]], fmt="none", ecolor="#222222",
-                    capsize=3, label=f"{result.params.confidence:.0%} CI")
+                    capsize=3, label=pick(f"{result.params.confidence:.0%} CI",
+                                          f"{result.params.confidence:.0%} 置信区间"))
     rw = 100 * t["relative_weight_share"].to_numpy()
     if np.isfinite(rw).any():
         ax.plot(rw, y, "D", color=shared.PALETTE[1], ms=6, label="relative weight share")
@@ -57,8 +67,11 @@ def plot_importance(result: DriversReport, ax=None):
     ax.set_yticks(y)
     ax.set_yticklabels([_name(d) for d in t["driver"]])
     ax.set_xlabel("share of the explained variance (%)")
-    ax.set_title(f"What drives {text(result.outcome)}" + (" (McFadden R²)" if result.decomposition.kind == "logistic"
-                                                    else f" (R² = {result.r2:.2f})"))
+    logistic = result.decomposition.kind == "logistic"
+    ax.set_title(i18n.t(f"What drives {text(result.outcome)}" + (" (McFadden R²)" if logistic
+                                                               else f" (R² = {result.r2:.2f})"),
+                        tidy(f"{_outcome_zh(result.outcome)} 的驱动因素" + ("（麦克法登 R²）" if logistic
+                                                                          else f"（R² = {result.r2:.2f}）"))))
     ax.legend(fontsize=9, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18))
     ax.grid(axis="y", visible=False)
     return ax
@@ -76,9 +89,9 @@ def plot_measures(result: DriversReport, ax=None):
         ax.bar(x + i * width - 0.4 + width / 2, shares.iloc[i], width, label=_name(d),
                color=shared.PALETTE[i % len(shared.PALETTE)])
     ax.set_xticks(x)
-    names = {"first": "first", "last": "last", "pratt": "Pratt", "betasq": "beta²", "lmg": "LMG",
-             "relative_weight": "rel. weight"}
-    ax.set_xticklabels([names[c] for c in cols])
+    names = {"first": ("first", "首位进入"), "last": ("last", "末位进入"), "pratt": ("Pratt", "Pratt 指标"),
+             "betasq": ("beta²", "β²"), "lmg": ("LMG", "LMG"), "relative_weight": ("rel. weight", "相对权重")}
+    ax.set_xticklabels([pick(*names[c]) for c in cols])
     ax.axhline(0, color="#333333", lw=0.8)
     ax.set_ylabel("share of the measure's total (%)")
     ax.set_title("One R², six ways to share it")
@@ -170,7 +183,8 @@ def plot_kano(result: DriversReport, ax=None):
         color = KANO_COLORS.get(r.category, "#888888")
         ax.plot([r.penalty_ci_low, r.penalty_ci_high], [r.reward, r.reward], color=color, alpha=0.5)
         ax.plot([r.penalty, r.penalty], [r.reward_ci_low, r.reward_ci_high], color=color, alpha=0.5)
-        ax.plot(r.penalty, r.reward, "o", color=color, ms=8, label=r.category)
+        category = pick(r.category, KANO_ZH.get(r.category, r.category)) if isinstance(r.category, str) else r.category
+        ax.plot(r.penalty, r.reward, "o", color=color, ms=8, label=category)
         ax.annotate(_name(r.driver), (r.penalty, r.reward), textcoords="offset points", xytext=(6, 4), fontsize=9)
     if len(k):
         top = float(np.nanmax(np.r_[k["penalty_ci_high"], k["reward_ci_high"], 0.0]))
@@ -178,8 +192,9 @@ def plot_kano(result: DriversReport, ax=None):
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
     ax.legend(uniq.values(), uniq.keys(), fontsize=9, loc="upper left")
-    ax.set_xlabel(f"penalty: middle − bottom box ({text(result.outcome)})")
-    ax.set_ylabel(f"reward: top − middle box ({text(result.outcome)})")
+    outcome, outcome_zh = text(result.outcome), _outcome_zh(result.outcome)
+    ax.set_xlabel(pick(f"penalty: middle − bottom box ({outcome})", f"惩罚：中间组 − 低分组（{outcome_zh}）"))
+    ax.set_ylabel(pick(f"reward: top − middle box ({outcome})", f"奖励：高分组 − 中间组（{outcome_zh}）"))
     ax.set_title("Penalty–reward (Kano): basic below the line, excitement above")
     return ax
 
@@ -209,7 +224,7 @@ def plot_segments(result: DriversReport, column: str | None = None, ax=None):
     ax.set_yticks(y)
     ax.set_yticklabels([_name(d) for d in drivers])
     ax.set_xlabel("share of R² within the group (%)")
-    ax.set_title(f"Driver shares by {text(column)}")
+    ax.set_title(i18n.t(f"Driver shares by {text(column)}", f"按 {text(column)} 划分的驱动因素份额"))
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="y", visible=False)
     return ax

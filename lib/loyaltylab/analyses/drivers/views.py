@@ -1,5 +1,7 @@
 """The result tables as the notebook shows them: readable column names, shares as percentages, p-values and flags as
-text, hidden counts reading 'suppressed'. (Display only; the tables in results.json keep their own names.)"""
+text, hidden counts reading 'suppressed'. (Display only; the tables in results.json keep their own names.) Headers
+are translated on display through the glossary (glossary/drivers.json); driver names and the analysis' own words
+(Kano category, warning kind, measure) here, in the report's language."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -7,7 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from loyaltylab import i18n
 from loyaltylab.constants import DIMENSIONS, dimension_label
+
+from .words import cell, pick
 
 if TYPE_CHECKING:
     from .analysis import DriversReport
@@ -60,8 +65,11 @@ def _p_text(p) -> str:
 
 
 def name(driver) -> str:
-    """A driver's display name (the bilingual label for a SERVQUAL dimension); table cells are escaped on display."""
-    return dimension_label(driver, bilingual=True) if driver in DIMENSIONS else str(driver)
+    """A driver's display name (the bilingual label for a SERVQUAL dimension, its Chinese name alone in a Chinese
+    report); table cells are escaped on display."""
+    if driver not in DIMENSIONS:
+        return str(driver)
+    return DIMENSIONS[driver]["zh"] if i18n.current() == "zh" else dimension_label(driver, bilingual=True)
 
 
 def view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -70,7 +78,7 @@ def view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
     if kind == "ranks":
         out = table.copy()
         out.columns = [str(c) for c in out.columns]
-        out = out.rename(columns={c: f"P(rank {c})" for c in out.columns if c.isdigit()})
+        out = out.rename(columns={c: pick(f"P(rank {c})", f"P(名次 {c})") for c in out.columns if c.isdigit()})
     else:
         out = table[[c for c in columns if c in table]].copy()
     percent = SEGMENT_PERCENT if kind == "segment" else PERCENT
@@ -79,6 +87,8 @@ def view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
             out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else name(v))
         elif col.startswith("p_") or col == "p_value":
             out[col] = out[col].map(_p_text).astype(object)
+        elif col in ("category", "kind", "measure"):
+            out[col] = out[col].map(cell).astype(object)
         elif col in ("significant", "covered", "few_rows"):
             out[col] = out[col].map(lambda v: "yes" if v is True or v == 1 else "").astype(object)
         elif col in percent:
@@ -104,6 +114,7 @@ def segment_views(result: DriversReport) -> list[tuple[str, pd.DataFrame]]:
         return []
     out = []
     for col, groups in seg.groups.groupby("column", sort=False):
-        out.append((f"Groups by {col}", view(groups, "segment_groups")))
-        out.append((f"Driver shares by {col}", view(seg.table[seg.table["column"] == col], "segment")))
+        out.append((pick(f"Groups by {col}", f"按 {col} 划分的组"), view(groups, "segment_groups")))
+        out.append((pick(f"Driver shares by {col}", f"按 {col} 划分的驱动因素份额"),
+                    view(seg.table[seg.table["column"] == col], "segment")))
     return out

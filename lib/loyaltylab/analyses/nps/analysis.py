@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from loyaltylab import loaders, params, privacy, results
+from loyaltylab import i18n, loaders, params, privacy, results
 from loyaltylab.analyses.base import AnalysisResult, standard_table
 from loyaltylab.loaders import SurveyData
 from loyaltylab.measures import dimension_scores
@@ -22,7 +22,7 @@ from .linked import LinkedHiding, linked_hiding
 from .score import CI_METHODS, NPSResult, from_counts
 
 NOTEBOOK = "01_nps.ipynb"
-NOTEBOOK_ONLY = ("interactive", "output_dir")
+NOTEBOOK_ONLY = ("language", "interactive", "output_dir")
 ANALYSIS = "nps"
 CORRECTION = "holm"
 """The multiple-comparison correction of the segment and trend tables (Holm: controls the family-wise error)."""
@@ -151,7 +151,8 @@ class NPSReport(AnalysisResult):
         if self.withheld:
             from .describe import withheld_sentence
 
-            out.append(withheld_sentence(self))
+            with i18n.language("en"):  # results.json's notes stay English in every report language
+                out.append(withheld_sentence(self))
         elif self.linked is not None and self.linked.extra:
             out.append(f"{self.linked.extra} further cells are hidden so that no small group in another part of "
                        "this batch can be worked out by subtraction")

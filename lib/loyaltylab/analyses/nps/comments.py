@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loyaltylab import params, privacy
+from loyaltylab import i18n, params, privacy
 from loyaltylab import themes as th
 from loyaltylab.constants import NPS_CATEGORIES
 from loyaltylab.measures import category_codes
@@ -109,6 +109,14 @@ def quotes_html(quotes: pd.DataFrame) -> str:
 
     parts = []
     for (category, theme), group in quotes.groupby(["category", "theme"], sort=False):
-        heading = f"{CATEGORY_LABELS[category]} — {th.theme_label(theme, bilingual=True)}"
+        heading = i18n.t(f"{CATEGORY_LABELS[category]} — {th.theme_label(theme, bilingual=True)}",
+                         f"{i18n.zh_of(CATEGORY_LABELS[category])} — {theme_zh(theme)}")
         parts.append(f"<p><strong>{esc_html(heading)}</strong></p>" + notebook.quotes_html(group["quote"]))
-    return "".join(parts) or "<p>No comments to quote.</p>"
+    return "".join(parts) or f"<p>{i18n.t('No comments to quote.', '没有可引用的评论。')}</p>"
+
+
+def theme_zh(theme: str) -> str:
+    """A theme's Chinese name from the lexicon."""
+    if theme == th.UNCLASSIFIED:
+        return "未识别主题"
+    return th.load_lexicon().labels.get(theme, (theme, theme))[1]

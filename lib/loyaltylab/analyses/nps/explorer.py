@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loyaltylab import i18n
 from loyaltylab.narrative import count, esc, signed
 
 from . import plots, tables
@@ -13,8 +14,9 @@ if TYPE_CHECKING:
 
 def selection_line(label: str, res) -> str:
     """'segment = Premium: n = 1,204, NPS +31.0 [+27.1, +34.9]' (the value escaped; suppressed when small)."""
-    shown = "suppressed" if res.suppressed else f"{signed(res.nps)} [{signed(res.ci_low)}, {signed(res.ci_high)}]"
-    return f"{esc(label)}: n = {count(res.n) if not res.suppressed else 'suppressed'}, NPS {shown}"
+    hidden = i18n.word("suppressed")
+    shown = hidden if res.suppressed else f"{signed(res.nps)} [{signed(res.ci_low)}, {signed(res.ci_high)}]"
+    return f"{esc(i18n.word(label))}: n = {count(res.n) if not res.suppressed else hidden}, NPS {shown}"
 
 
 def explorer(result: NPSReport):
@@ -27,16 +29,17 @@ def explorer(result: NPSReport):
 
     from loyaltylab import notebook
 
-    from .views import view
+    from .views import segment_caption, view
 
     data, p = result.data, result.params
     f = data.frame
     cols = list(data.segment_cols)
     within = ["All"] + [f"{c} = {v}" for c in cols for v in sorted(f[c].dropna().astype(str).unique())]
-    group = widgets.Dropdown(options=cols or ["(none)"], description="Group by")
-    per = widgets.Dropdown(options=[("Quarter", "Q"), ("Month", "M"), ("Year", "Y")], value=p.period,
-                           description="Period")
-    sub = widgets.Dropdown(options=within, value="All", description="Within")
+    group = widgets.Dropdown(options=cols or ["(none)"], description=i18n.word("Group by"))
+    per = widgets.Dropdown(options=[(i18n.word(name), code) for name, code in (("Quarter", "Q"), ("Month", "M"),
+                                                                                ("Year", "Y"))],
+                           value=p.period, description=i18n.word("Period"))
+    sub = widgets.Dropdown(options=within, value="All", description=i18n.word("Within"))
     out = widgets.Output()
     cluster = "cluster_id" if data.cluster_col else None
     opts = {"min_cell": p.min_cell, "confidence": p.confidence, "ci_method": p.ci_method, "cluster_col": cluster}
@@ -57,7 +60,7 @@ def explorer(result: NPSReport):
             if cols:
                 table = tables.by_segment(part, group.value, hide=linked.segments.get(group.value) if linked else None,
                                           **opts)
-                notebook.show_table(view(table, "segment"), caption=f"NPS by {group.value}")
+                notebook.show_table(view(table, "segment"), caption=segment_caption(group.value))
                 fig = plots.plot_segments({group.value: table}, reference=None if res.suppressed else res.nps)
                 display(fig)
                 plt.close(fig)

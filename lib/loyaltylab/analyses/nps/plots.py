@@ -1,5 +1,6 @@
-"""NPS charts. Each takes the whole result or the part it draws (English labels: fonts without CJK render them
-everywhere); suppressed groups are listed but never drawn."""
+"""NPS charts. Each takes the whole result or the part it draws; suppressed groups are listed but never drawn.
+Fixed labels are English here and put into the notebook's language through the glossary when a chart is shown
+(:func:`loyaltylab.i18n.translate_figure`); labels with numbers or data in them are written in both languages."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,15 +9,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from loyaltylab import privacy
+from loyaltylab import i18n, privacy
 from loyaltylab.constants import NPS_CATEGORIES
 from loyaltylab.plots import ACCENT, NPS_COLORS, PALETTE, SUPPRESSED_COLOR, forest_plot
 
 from .analysis import NPSReport
 from .comments import CATEGORY_LABELS
-from .describe import LOYAL_MARK
+from .describe import LOYAL_MARK, model_note
 from .drivers import DimensionComparison, PromoterModel, dimension_label
 from .score import NPSResult
+from .views import label
 
 
 def _part(obj, attr: str):
@@ -61,7 +63,7 @@ def plot_overall(result_or_nps, ax=None):
                            ("promoter", result.promoters_pct)):
             ax1.barh(0, share, left=left, color=NPS_COLORS[cat])
             if share >= 6:
-                ax1.text(left + share / 2, 0, f"{CATEGORY_LABELS[cat]}\n{share:.0f}%", ha="center", va="center",
+                ax1.text(left + share / 2, 0, f"{i18n.word(CATEGORY_LABELS[cat])}\n{share:.0f}%", ha="center", va="center",
                          color="white", fontsize=9, fontweight="bold")
             left += share
         ax2.plot([result.ci_low, result.ci_high], [0, 0], color=ACCENT, lw=3)
@@ -79,7 +81,7 @@ def plot_overall(result_or_nps, ax=None):
     ax2.set_ylim(-1, 1.2)
     ax2.set_yticks([])
     ax2.set_xlabel("NPS (points)")
-    ax2.set_title(f"NPS with {result.confidence:.0%} interval")
+    ax2.set_title(label(f"NPS with {result.confidence:.0%} interval", f"NPS 及其 {result.confidence:.0%} 置信区间"))
     fig.tight_layout()
     return fig
 
@@ -100,7 +102,9 @@ def plot_segments(result_or_tables, reference: float | None = None):
         shown = table.assign(label=[str(v) if hidden or pd.isna(n) else f"{v} (n={n:,})"
                                     for v, n, hidden in zip(table["value"], table["n"], table["suppressed"])])
         forest_plot(shown, "nps", "ci_low", "ci_high", "label", ref=reference, highlight_col="significant",
-                    xlabel="NPS (points)", title=f"NPS by {col} (highlighted: differs from the rest)", ax=ax)
+                    xlabel="NPS (points)", ax=ax,
+                    title=label(f"NPS by {col} (highlighted: differs from the rest)",
+                                f"按{i18n.zh_of(str(col)) or col}划分的 NPS（高亮：与其余客户显著不同）"))
     drawn = [privacy.visible(t) for t in tables.values()]
     lows = [t["ci_low"].min() for t in drawn if len(t)]
     highs = [t["ci_high"].max() for t in drawn if len(t)]
@@ -157,7 +161,7 @@ def plot_dimensions(result_or_comparison, ax=None):
         ax.errorbar(xs, rows["mean"], yerr=yerr, fmt="o", color=NPS_COLORS[cat], capsize=3, ms=7,
                     label=CATEGORY_LABELS[cat])
     ax.set_xticks(x)
-    ax.set_xticklabels([dimension_label(d) for d in dims])
+    ax.set_xticklabels([i18n.word(dimension_label(d)) for d in dims])
     ax.set_ylabel("Mean perception (1–7)")
     ax.set_title("SERVQUAL perceptions by NPS category")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
@@ -170,10 +174,11 @@ def plot_odds_ratios(result_or_model, ax=None):
     if len(model.table) == 0:
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 2))
-        ax.text(0.5, 0.5, model.note or "no model", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, model_note(model.note) or "no model", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return ax
-    table = model.table.assign(significant=model.table["p_value"] < 0.05, suppressed=False)
+    table = model.table.assign(significant=model.table["p_value"] < 0.05, suppressed=False,
+                               label=model.table["label"].map(i18n.word))
     ax = forest_plot(table, "odds_ratio", "ci_low", "ci_high", "label", ref=1.0, log_x=True,
                      highlight_col="significant", xlabel="Odds ratio per scale point (log scale)",
                      title="Promoter vs detractor: logistic model", ax=ax)
@@ -212,7 +217,7 @@ def plot_themes(result_or_shares, ax=None):
             label="Detractors")
     ax.barh(y - 0.2, shown["share_promoters"].fillna(0), height=0.4, color=NPS_COLORS["promoter"], label="Promoters")
     ax.set_yticks(y)
-    ax.set_yticklabels(shown["label"])
+    ax.set_yticklabels([i18n.word(theme) for theme in shown["label"]])
     ax.set_xlabel("Share of commenters mentioning the theme (%)")
     ax.set_title("What promoters and detractors write about")
     ax.legend(loc="lower right")
@@ -222,7 +227,9 @@ def plot_themes(result_or_shares, ax=None):
 def plot_truth(result_or_table, ax=None):
     """Estimated NPS with interval (blue) against the true population NPS (black cross), course data only."""
     table = _part(result_or_table, "truth")
-    t = table.assign(label=[f"{s}: {v}" if s != "overall" else ("overall" if v == "everyone" else f"overall ({v})")
+    overall = i18n.word("overall")
+    t = table.assign(label=[f"{i18n.word(s)}: {v}" if s != "overall" else (overall if v == "everyone" else
+                                                                          f"{overall} ({v})")
                             for s, v in zip(table["scope"], table["value"])],
                      missed=~table["covered"], suppressed=False)
     ax = forest_plot(t, "estimate", "ci_low", "ci_high", "label", highlight_col="missed", xlabel="NPS (points)",

@@ -2,10 +2,13 @@
 reading 'suppressed'. (Display only; the tables in results.json keep their own names.)"""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from loyaltylab import i18n
 
 if TYPE_CHECKING:
     from .analysis import NPSReport
@@ -48,9 +51,33 @@ def view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
             out[col] = out[col].map(lambda v: "yes" if v is True or v == 1 else "").astype(object)
         elif isinstance(out[col].dtype, pd.Int64Dtype):  # hidden counts read like the other suppressed cells
             out[col] = out[col].map(lambda v: "suppressed" if pd.isna(v) else int(v)).astype(object)
-    return out.rename(columns=columns)
+    out = out.rename(columns=columns)
+    return out.rename(columns=mix_label) if kind == "sample_size" else out
+
+
+def label(en: str, zh: str) -> str:
+    """A label computed from the data in the current language (``both``: '中文 / English', as glossary labels)."""
+    language = i18n.current()
+    return en if language == "en" else zh if language == "zh" else f"{zh} / {en}"
+
+
+MIX = re.compile(r"^(?P<name>observed|NPS 50|worst case) \(P (?P<p>[0-9.]+)% / D (?P<d>[0-9.]+)%\)$")
+MIX_ZH = {"observed": "本次调查", "NPS 50": "NPS 50", "worst case": "最坏情况"}
+
+
+def mix_label(name: str) -> str:
+    """A promoter/detractor mix of the planning table ('observed (P 41% / D 20%)') in the current language."""
+    m = MIX.match(str(name))
+    if not m:
+        return name
+    return label(name, f"{MIX_ZH[m['name']]}（推荐者 {m['p']}% / 贬损者 {m['d']}%）")
+
+
+def segment_caption(column: str) -> str:
+    """'NPS by region' (the column named in Chinese when the glossary has it)."""
+    return label(f"NPS by {column}", f"按{i18n.zh_of(str(column)) or column}划分的 NPS")
 
 
 def segment_views(result: NPSReport) -> list[tuple[str, pd.DataFrame]]:
     """(caption, table) for each segment column, ready for ``notebook.show_table`` (which escapes the caption)."""
-    return [(f"NPS by {column}", view(table, "segment")) for column, table in result.segments.items()]
+    return [(segment_caption(column), view(table, "segment")) for column, table in result.segments.items()]

@@ -17,7 +17,7 @@ from loyaltylab.analyses.overview import distributions, tables
 from loyaltylab.errors import ParameterError
 
 NOTEBOOK = "00_data_overview.ipynb"
-NOTEBOOK_ONLY = ("interactive", "output_dir")
+NOTEBOOK_ONLY = ("language", "interactive", "output_dir")
 ANALYSIS = "overview"
 HEADLINE_ORDER = ("Customers", "Responses", "Incidents", "Warnings")
 HISTOGRAM_COLUMNS = ("tenure_days", "monthly_revenue")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from loyaltylab import privacy
+from loyaltylab import i18n, privacy
 from loyaltylab.analyses.overview import distributions
 from loyaltylab.analyses.overview import plots as overview_plots
 
@@ -63,7 +63,7 @@ def explorer(result):
 
     data = result.data
     if not data:
-        return widgets.HTML("No tables to explore.")
+        return widgets.HTML(i18n.t("No tables to explore.", "没有可浏览的数据表。"))
 
     def show(table, column):
         if column is None:
@@ -75,8 +75,8 @@ def explorer(result):
         plt.show()
 
     first = next(iter(data))
-    table_picker = widgets.Dropdown(options=list(data), value=first, description="Table")
-    column_picker = widgets.Dropdown(options=explorable_columns(data[first]), description="Column")
+    table_picker = widgets.Dropdown(options=list(data), value=first, description=i18n.word("Table"))
+    column_picker = widgets.Dropdown(options=explorable_columns(data[first]), description=i18n.word("Column"))
 
     def on_table(change):
         column_picker.options = explorable_columns(data[change["new"]])

@@ -1,5 +1,7 @@
 """The overview's charts. Hidden (suppressed) bars are never drawn with their height; each chart says when some
-are hidden. Data-derived labels are drawn with ``parse_math=False`` so a ``$`` in a name is text, not mathtext."""
+are hidden. Data-derived labels are drawn with ``parse_math=False`` so a ``$`` in a name is text, not mathtext.
+Fixed labels are English here and put into the notebook's language when shown (:func:`loyaltylab.i18n.translate_figure`,
+glossary ``overview.json``); labels with numbers in them are written in both languages with :func:`loyaltylab.i18n.t`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -9,11 +11,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from loyaltylab import privacy
+from loyaltylab import i18n, privacy
 from loyaltylab.constants import DIMENSIONS
 from loyaltylab.plots import NPS_COLORS, PALETTE, SUPPRESSED_COLOR
 
 HISTOGRAM_TITLES = {"tenure_days": "Tenure (days)", "monthly_revenue": "Monthly revenue"}
+HIDDEN_WHAT_ZH = {"bars": "个柱", "scores": "个分值", "periods": "个时期"}
 
 
 def _table(result_or_table, attribute: str):
@@ -24,8 +27,10 @@ def hidden_note(ax, n_hidden: int, min_cell: int | None, what: str = "bars") -> 
     """Say on the chart (under the x-axis label; call it after setting the label) that small bars are hidden."""
     if n_hidden:
         below = f"fewer than {min_cell}" if min_cell else "too few"
-        note = f"{n_hidden} {what} hidden to protect groups of {below} people"
-        label = ax.get_xlabel()
+        below_zh = f"少于 {min_cell} 人" if min_cell else "人数过少"
+        note = i18n.t(f"{n_hidden} {what} hidden to protect groups of {below} people",
+                      f"已隐藏 {n_hidden} {HIDDEN_WHAT_ZH.get(what, what)}，以保护{below_zh}的群体")
+        label = i18n.word(ax.get_xlabel())
         ax.set_xlabel(f"{label}\n{note}" if label else note, parse_math=False)
 
 
@@ -60,7 +65,7 @@ def plot_dimension_means(result_or_table, ax=None):
     ax.bar(x - 0.2, means["expectation"], width=0.4, label="Expectation", color=PALETTE[1])
     ax.bar(x + 0.2, means["perception"], width=0.4, label="Perception", color=PALETTE[0])
     ax.set_xticks(x)
-    ax.set_xticklabels([DIMENSIONS[d]["en"] if d in DIMENSIONS else str(d) for d in means["dimension"]],
+    ax.set_xticklabels([i18n.word(DIMENSIONS[d]["en"]) if d in DIMENSIONS else str(d) for d in means["dimension"]],
                        parse_math=False)
     ax.set_ylim(1, 7)
     ax.set_ylabel("Mean (1–7)")
@@ -154,6 +159,8 @@ def plot_counts(table: pd.DataFrame, ax=None, label_col: str = "value", title: s
     ax.set_yticklabels(shown[label_col].astype(str).tolist(), parse_math=False)
     n_hidden = int(table["suppressed"].astype(bool).sum())
     if title is not None:
-        ax.set_title(title + (f" ({n_hidden} suppressed)" if n_hidden else ""), parse_math=False)
+        if n_hidden:
+            title = i18n.t(f"{title} ({n_hidden} suppressed)", f"{i18n.word(title)}（{n_hidden} 个已抑制）")
+        ax.set_title(title, parse_math=False)
     ax.set_xlabel(xlabel)
     return ax

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyaltylab import io, loaders, measures, params, privacy, results
+from loyaltylab import i18n, io, loaders, measures, params, privacy, results
 from loyaltylab.analyses.base import AnalysisResult
 from loyaltylab.analyses.nps.tables import check_period
 from loyaltylab.errors import ParameterError
@@ -24,7 +24,7 @@ from . import gaps, groups, instrument, priorities, scales, structure, truth
 from .instrument import Instrument
 
 NOTEBOOK = "02_service_quality.ipynb"
-NOTEBOOK_ONLY = ("interactive", "output_dir")
+NOTEBOOK_ONLY = ("language", "interactive", "output_dir")
 ANALYSIS = "servqual"
 CORRECTION = "holm"
 RMSEA_CONFIDENCE = 0.90
@@ -186,11 +186,13 @@ def _skipped_notes(data: SurveyData, p: Params) -> list[str]:
     out = []
     for col in data.skipped:
         if col == p.date_col:
-            out.append(f"no date column '{col}': no trend")
+            out.append(i18n.t(f"no date column '{col}': no trend", f"没有日期列“{col}”：不分析趋势"))
         elif col == p.cluster_col:
-            out.append(f"no '{col}' column: every response treated as a different respondent")
+            out.append(i18n.t(f"no '{col}' column: every response treated as a different respondent",
+                              f"没有“{col}”列：每份回答都视为不同的受访者"))
         else:
-            out.append(f"segment column '{col}' is in neither the survey nor a customers file: left out")
+            out.append(i18n.t(f"segment column '{col}' is in neither the survey nor a customers file: left out",
+                              f"细分列“{col}”既不在问卷中，也不在客户文件中：未纳入分析"))
     return out
 
 
@@ -374,7 +376,8 @@ def _run(data: SurveyData, p: Params) -> ServqualReport:
         strategies = truth.strategy_table(dim_table)
     notes = [*_skipped_notes(data, p), *inst.notes, *rel.notes, *struct.notes]
     if a.dropped:
-        notes.append(f"{a.dropped} responses without any perception answer were left out")
+        notes.append(i18n.t(f"{a.dropped} responses without any perception answer were left out",
+                            f"{a.dropped} 份没有任何感知回答的问卷未纳入分析"))
     return ServqualReport(
         params=p, data=data, instrument=inst, n=len(f), people=a.people, dropped_rows=a.dropped, items=items,
         dimensions=dim_table, overall=overall, reliability=rel, structure=struct, invariance=invariance,

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loyaltylab import i18n
+
 from . import groups, plots
-from .instrument import label
+from .instrument import reader_label
 from .views import view
 
 if TYPE_CHECKING:
@@ -21,12 +23,13 @@ def explorer(result: ServqualReport):
     from loyaltylab import notebook
 
     p = result.params
-    dims = [("Overall score", "overall")] + [(label(d, True), d) for d in result.instrument.dimensions]
-    measure = widgets.Dropdown(options=dims, value="overall", description="Score")
-    cols = list(result.segments) or ["(none)"]
-    column = widgets.Dropdown(options=cols, description="Segment")
-    period = widgets.Dropdown(options=[("Quarter", "Q"), ("Month", "M"), ("Year", "Y")], value=p.period,
-                              description="Period")
+    word = i18n.word
+    dims = [(word("Overall score"), "overall")] + [(reader_label(d, True), d) for d in result.instrument.dimensions]
+    measure = widgets.Dropdown(options=dims, value="overall", description=word("Score"))
+    cols = list(result.segments) or [word("(none)")]
+    column = widgets.Dropdown(options=cols, description=word("Segment"))
+    period = widgets.Dropdown(options=[(word("Quarter"), "Q"), (word("Month"), "M"), (word("Year"), "Y")],
+                              value=p.period, description=word("Period"))
     out = widgets.Output()
 
     def render(*_):
@@ -43,8 +46,9 @@ def explorer(result: ServqualReport):
                 display(fig)
                 plt.close(fig)
                 table = view(result, "segment", column.value)
-                notebook.show_table(table[table["Score"] == ("overall" if m == "overall" else label(m, True))],
-                                    caption=f"By {column.value}", precision=2)
+                score = "overall" if m == "overall" else reader_label(m, True)
+                notebook.show_table(table[table["Score"] == score],
+                                    caption=i18n.t(f"By {column.value}", f"按 {column.value}"), precision=2)
             if result.trend is not None:
                 scores = result.scores[["overall"]] if m == "overall" else result.scores[[m]].rename(
                     columns={m: "overall"})

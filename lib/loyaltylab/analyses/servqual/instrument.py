@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loyaltylab import io, params
+from loyaltylab import i18n, io, params
 from loyaltylab.constants import DIMENSIONS
 from loyaltylab.errors import DataError
 
@@ -37,6 +37,17 @@ def label(dimension: str, bilingual: bool = False) -> str:
     if spec is None:
         return str(dimension)
     return f"{spec['en']} ({spec['zh']})" if bilingual else spec["en"]
+
+
+def reader_label(dimension: str, bilingual: bool = False) -> str:
+    """:func:`label` for a reader of the current language: Chinese alone in ``zh``; in ``both`` the bilingual label
+    ('Reliability (可靠性)'), or '可靠性 / Reliability' on a chart; unchanged in English."""
+    spec = DIMENSIONS.get(dimension)
+    if spec is None or i18n.current() == "en":
+        return label(dimension, bilingual)
+    if i18n.current() == "zh":
+        return spec["zh"]
+    return label(dimension, True) if bilingual else f"{spec['zh']} / {spec['en']}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,10 @@ def importance_columns(p) -> dict[str, str]:
     return out
 
 
+ANSWER_SETS_ZH = {"expectation": "期望", "adequate-service": "适当服务", "desired-service": "理想服务"}
+"""The answer sets' names in Chinese (notes on what the file lacks)."""
+
+
 def _answer_set(frame_columns, dimensions, prefix: str | None, what: str, notes: list[str]) -> dict | None:
     """Item key → column for one answer set when the file has every item of every scored dimension, else None
     (with a note when the file has some of them)."""
@@ -106,11 +121,15 @@ def _answer_set(frame_columns, dimensions, prefix: str | None, what: str, notes:
         return None
     cols = {str(i): f"{prefix}{i}" for items in dimensions.values() for i in items}
     missing = [c for c in cols.values() if c not in frame_columns]
+    what_zh = ANSWER_SETS_ZH.get(what, what)
     if missing and len(missing) < len(cols):
-        notes.append(f"{what} left out: column '{missing[0]}' is not in the survey ({len(missing)} of {len(cols)} "
-                     "missing)")
+        notes.append(i18n.t(f"{what} left out: column '{missing[0]}' is not in the survey ({len(missing)} of "
+                            f"{len(cols)} missing)",
+                            f"未分析{what_zh}：问卷中没有“{missing[0]}”列（{len(cols)} 列中缺 {len(missing)} 列）"))
     elif missing:
-        notes.append(f"no {what} columns ({next(iter(cols.values()))}, …) in the survey")
+        first = next(iter(cols.values()))
+        notes.append(i18n.t(f"no {what} columns ({first}, …) in the survey",
+                            f"问卷中没有{what_zh}列（{first}, …）"))
     return None if missing else cols
 
 
@@ -124,7 +143,8 @@ def resolve(frame_columns, p, source: str | None = None) -> Instrument:
         missing = [f"{p.perception_prefix}{i}" for i in items if f"{p.perception_prefix}{i}" not in frame_columns]
         if missing:
             first_missing = first_missing or missing[0]
-            notes.append(f"dimension '{dim}' left out: perception column '{missing[0]}' is not in the survey")
+            notes.append(i18n.t(f"dimension '{dim}' left out: perception column '{missing[0]}' is not in the survey",
+                                f"未分析维度“{dim}”：问卷中没有感知列“{missing[0]}”"))
         else:
             scored[dim] = tuple(str(i) for i in items)
     if not scored:
@@ -133,21 +153,24 @@ def resolve(frame_columns, p, source: str | None = None) -> Instrument:
     perception = {i: f"{p.perception_prefix}{i}" for items in scored.values() for i in items}
     expectation = _answer_set(frame_columns, scored, p.expectation_prefix, "expectation", notes)
     if p.expectation_prefix and expectation is None:
-        notes[-1] += ": perceptions only (SERVPERF), no gaps"
+        notes[-1] += i18n.t(": perceptions only (SERVPERF), no gaps", "：仅分析感知（SERVPERF），不计算差距")
     adequate = _answer_set(frame_columns, scored, p.adequate_prefix, "adequate-service", notes)
     desired = _answer_set(frame_columns, scored, p.desired_prefix, "desired-service", notes)
     if (p.adequate_prefix or p.desired_prefix) and (adequate is None or desired is None):
-        notes.append("no zone of tolerance: it needs both adequate- and desired-service columns")
+        notes.append(i18n.t("no zone of tolerance: it needs both adequate- and desired-service columns",
+                            "无法分析容忍区间：需要同时有适当服务列和理想服务列"))
         adequate = desired = None
     outcomes = tuple(c for c in p.outcome_cols if c in frame_columns)
     absent = [c for c in p.outcome_cols if c not in frame_columns]
     if absent:
-        notes.append(f"outcome column(s) not in the survey: {', '.join(absent)}")
+        notes.append(i18n.t(f"outcome column(s) not in the survey: {', '.join(absent)}",
+                            f"问卷中没有以下结果变量列：{', '.join(absent)}"))
     wanted = {d: c for d, c in importance_columns(p).items() if d in scored}
     importance = wanted if wanted and all(c in frame_columns for c in wanted.values()) else None
     if wanted and importance is None:
         gone = next(c for c in wanted.values() if c not in frame_columns)
-        notes.append(f"no stated importance: column '{gone}' is not in the survey")
+        notes.append(i18n.t(f"no stated importance: column '{gone}' is not in the survey",
+                            f"没有自述重要性：问卷中没有“{gone}”列"))
     return Instrument(scored, perception, expectation, adequate, desired, outcomes, importance, tuple(notes))
 
 

@@ -1,6 +1,7 @@
 """Charts of notebook 02: expectations vs perceptions, gap intervals, reliability, loadings, the IPA grid, groups,
 the trend, the zone of tolerance and estimated vs true. Each ``plot_x(result, ax=None) -> Axes``; suppressed groups
-are listed but never drawn."""
+are listed but never drawn. Fixed labels are English (translated through the glossary when shown); labels built
+from values are written in the notebook's language here."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -8,9 +9,9 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 
-from loyaltylab import plots
+from loyaltylab import i18n, plots
 
-from .instrument import label
+from .instrument import reader_label
 from .priorities import QUADRANT_ORDER
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def plot_gaps(result: ServqualReport, ax=None):
     t = result.dimensions
     ax = _axes(ax, (8, max(2.5, 0.55 * len(t) + 1.2)))
     y = np.arange(len(t))[::-1]
-    names = [_text(label(d)) for d in t["dimension"]]
+    names = [_text(reader_label(d)) for d in t["dimension"]]
     if result.mode == "servqual":
         for yi, r in zip(y, t.itertuples()):
             ax.plot([r.expectation, r.perception], [yi, yi], color="#999999", lw=2, zorder=1)
@@ -50,29 +51,38 @@ def plot_gaps(result: ServqualReport, ax=None):
         ax.set_title("Mean perception by dimension (SERVPERF)")
     ax.set_yticks(y)
     ax.set_yticklabels(names)
-    ax.set_xlabel("Mean answer" + (f" (scale {result.params.scale[0]}–{result.params.scale[1]})"
-                                   if result.params.scale else ""))
+    ax.set_xlabel(_mean_answer(result))
     ax.grid(axis="y", visible=False)
     return ax
 
 
+def _mean_answer(result: ServqualReport) -> str:
+    if not result.params.scale:
+        return "Mean answer"
+    low, high = result.params.scale
+    return i18n.t(f"Mean answer (scale {low}–{high})", f"平均得分（{low}–{high} 分量表）")
+
+
 def plot_gap_intervals(result: ServqualReport, ax=None):
     """Forest plot of the dimension gaps (and the overall score) with their intervals; 0 = expectations met."""
-    t = result.dimensions.assign(name=[_text(label(d)) for d in result.dimensions["dimension"]])
+    t = result.dimensions.assign(name=[_text(reader_label(d)) for d in result.dimensions["dimension"]])
     o = result.overall.iloc[0]
     rows = t[["name", "estimate", "ci_low", "ci_high"]].copy()
-    rows.loc[len(rows)] = ["Overall", o["estimate"], o["ci_low"], o["ci_high"]]
-    what = "Gap P − E" if result.mode == "servqual" else "Perception"
+    rows.loc[len(rows)] = [i18n.word("Overall"), o["estimate"], o["ci_low"], o["ci_high"]]
+    servqual = result.mode == "servqual"
+    what = "Gap P − E" if servqual else "Perception"
+    level = f"{result.params.confidence:.0%}"
     return plots.forest_plot(rows, "estimate", "ci_low", "ci_high", "name",
-                             ref=0.0 if result.mode == "servqual" else None, xlabel=what,
-                             title=f"{what} with {result.params.confidence:.0%} intervals", ax=ax)
+                             ref=0.0 if servqual else None, xlabel=what,
+                             title=i18n.t(f"{what} with {level} intervals",
+                                          f"{'差距 P − E ' if servqual else '感知'}及其 {level} 置信区间"), ax=ax)
 
 
 def plot_item_gaps(result: ServqualReport, dimension: str | None = None, ax=None):
     """Forest plot of the item gaps (or perceptions), optionally of one dimension; Holm-significant items in red."""
     t = result.items if dimension is None else result.items[result.items["dimension"] == dimension]
     servqual = result.mode == "servqual"
-    rows = t.assign(name=[_text(f"{i} · {label(d)}") for i, d in zip(t["item"], t["dimension"])],
+    rows = t.assign(name=[_text(f"{i} · {reader_label(d)}") for i, d in zip(t["item"], t["dimension"])],
                     low=t["ci_low"] if servqual else t["perception_ci_low"],
                     high=t["ci_high"] if servqual else t["perception_ci_high"])
     return plots.forest_plot(rows, "estimate", "low", "high", "name", ref=0.0 if servqual else None,
@@ -95,7 +105,7 @@ def plot_reliability(result: ServqualReport, ax=None):
         ax.bar(x + (k - (len(sets) - 1) / 2) * width, part["alpha"], width, label=which, color=plots.PALETTE[k])
     ax.axhline(LOW_RELIABILITY, color="#555555", ls="--", lw=1)
     ax.set_xticks(x)
-    ax.set_xticklabels([_text(label(d)) for d in dims], rotation=20, ha="right")
+    ax.set_xticklabels([_text(reader_label(d)) for d in dims], rotation=20, ha="right")
     ax.set_ylim(0, 1.15)
     ax.set_ylabel("Cronbach's α")
     ax.set_title("Reliability by dimension")
@@ -119,7 +129,7 @@ def plot_loadings(result: ServqualReport, ax=None):
         if abs(v) >= 0.3:
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
     ax.figure.colorbar(im, ax=ax, shrink=0.6)
-    ax.set_title(f"EFA loadings ({s.efa.rotation})")
+    ax.set_title(i18n.t(f"EFA loadings ({s.efa.rotation})", f"EFA 因子载荷（{s.efa.rotation} 旋转）"))
     ax.grid(False)
     return ax
 
@@ -134,7 +144,7 @@ def plot_ipa(result: ServqualReport, ax=None):
     colors = dict(zip(QUADRANT_ORDER, (plots.PALETTE[3], plots.PALETTE[2], "#999999", plots.PALETTE[1])))
     for r in t.itertuples():
         ax.scatter(r.performance, r.importance, s=80, color=colors[r.quadrant], zorder=3)
-        ax.annotate(_text(label(r.dimension)), (r.performance, r.importance), textcoords="offset points",
+        ax.annotate(_text(reader_label(r.dimension)), (r.performance, r.importance), textcoords="offset points",
                     xytext=(6, 4), fontsize=9)
     imp, perf = ipa.crosshair
     ax.axhline(imp, color="#555555", ls="--", lw=1)
@@ -175,11 +185,13 @@ def plot_segments(result: ServqualReport, column: str | None = None, measure: st
     column = column or next(iter(result.segments))
     t = result.segments[column]
     t = t[t["measure"] == measure].assign(name=lambda d: [_text(v) for v in d["value"]])
-    what = "gap" if result.mode == "servqual" else "perception"
+    what, what_zh = ("gap", "差距") if result.mode == "servqual" else ("perception", "感知")
+    score_zh = "总体" if measure == "overall" else reader_label(measure)
     return plots.forest_plot(t, "estimate", "ci_low", "ci_high", "name", highlight_col="significant",
                              ref=0.0 if result.mode == "servqual" else None,
-                             xlabel=f"{'Overall' if measure == 'overall' else label(measure)} {what}",
-                             title=_text(f"By {column}"), ax=ax)
+                             xlabel=i18n.t(f"{'Overall' if measure == 'overall' else reader_label(measure)} {what}",
+                                           f"{score_zh}{what_zh}"),
+                             title=_text(i18n.t(f"By {column}", f"按 {column}")), ax=ax)
 
 
 def plot_trend(result: ServqualReport, ax=None, table=None):
@@ -215,7 +227,7 @@ def plot_zone(result: ServqualReport, ax=None):
             label="zone of tolerance")
     ax.scatter(z["perception"], y, color=plots.PALETTE[3], zorder=3, label="perception")
     ax.set_yticks(y)
-    ax.set_yticklabels([_text(label(d)) for d in z["dimension"]])
+    ax.set_yticklabels([_text(reader_label(d)) for d in z["dimension"]])
     ax.set_xlabel("Mean answer")
     ax.set_title("Zone of tolerance")
     ax.legend(loc="lower right")
@@ -227,7 +239,8 @@ def plot_truth(result: ServqualReport, ax=None):
     t = result.truth
     if t is None:
         return None
-    part = t[t["scope"] != "item"].assign(name=lambda d: [_text(label(x)) for x in d["name"]])
+    part = t[t["scope"] != "item"].assign(name=lambda d: [_text(i18n.word(x) if x == "all dimensions" else
+                                                                reader_label(x)) for x in d["name"]])
     ax = plots.forest_plot(part, "estimate", "ci_low", "ci_high", "name", title="Estimated vs true", ax=ax,
                            xlabel="Gap P − E" if result.mode == "servqual" else "Perception")
     y = np.arange(len(part))[::-1]

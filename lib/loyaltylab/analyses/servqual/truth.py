@@ -12,19 +12,24 @@ from .instrument import PZB_DIMENSIONS
 STRATEGIES: dict[str, dict[str, str]] = {
     "tangibles": {"strategy": "facilities and materials", "zh": "改善设施与材料",
                   "actions": "modern equipment, clean and appealing facilities, neat staff, clear printed and digital "
-                             "materials"},
+                             "materials",
+                  "actions_zh": "现代化的设备、整洁美观的设施、仪表整洁的员工、清晰的纸质与数字资料"},
     "reliability": {"strategy": "standardised processes", "zh": "流程标准化",
                     "actions": "service blueprints and standard operating procedures, doing it right the first time, "
-                               "keeping promised times, error-free records"},
+                               "keeping promised times, error-free records",
+                    "actions_zh": "服务蓝图与标准作业程序、第一次就把事情做对、按承诺的时间完成、记录准确无误"},
     "responsiveness": {"strategy": "resource allocation and training", "zh": "资源配置与培训",
                        "actions": "staffing for peaks, response-time standards, training and empowering front-line "
-                                  "staff to act at once"},
+                                  "staff to act at once",
+                       "actions_zh": "按高峰配置人手、制定响应时限标准、培训并授权一线员工当场解决问题"},
     "assurance": {"strategy": "staff expertise and credentials", "zh": "员工专业能力与资质",
                   "actions": "product and service training, certification, courteous and knowledgeable staff who "
-                             "inspire trust"},
+                             "inspire trust",
+                  "actions_zh": "产品与服务培训、资格认证、礼貌而专业、令人信赖的员工"},
     "empathy": {"strategy": "personalised care", "zh": "个性化关怀",
                 "actions": "individual attention, convenient hours, knowing the customer's needs (CRM), having "
-                           "the customer's interest at heart"},
+                           "the customer's interest at heart",
+                "actions_zh": "对顾客的个别关注、方便的营业时间、了解顾客需求（CRM）、真正把顾客利益放在心上"},
 }
 """The course's improvement strategy per SERVQUAL dimension (seed table)."""
 

@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from loyaltylab import i18n
+
 from . import scales
-from .instrument import label
+from .instrument import reader_label
+from .truth import STRATEGIES
 
 if TYPE_CHECKING:
     from .analysis import ServqualReport
@@ -34,6 +37,26 @@ responsiveness → **resource allocation and training**, assurance → **staff e
 **personalised care**, tangibles → **facilities and materials**. The table puts them beside the gaps, largest
 shortfall first.""",
 }
+SECTIONS_ZH = {
+    "zone": """## 容忍区间 (zone of tolerance)
+
+有了两个期望水平——顾客愿意接受的**适当服务** (adequate service) 和顾客希望得到的**理想服务** (desired
+service)——就可以把感知放进两者之间的**容忍区间**来看 (Parasuraman, Zeithaml & Berry 1994)。**MSA**
+（服务适当性测量）= 感知 − 适当服务：低于 0 说明服务不可接受。**MSS**（服务优越性测量）= 感知 − 理想服务：
+高于 0 说明服务令顾客惊喜。某维度的 MSA 区间整体低于 0 时，该维度*低于*容忍区间；MSS 区间整体高于 0 时，
+该维度*高于*容忍区间。""",
+    "truth": """## 估计差距与真实差距（课程数据）
+
+课程数据由一个已知模型生成，因此总体中的真实差距是已知的（`truth.json`，即 1–7 分观测回答的期望均值）。
+按 `confidence` 水平（默认 95%）构造的区间，大约每 20 次中应有 19 次包含真值——28 个区间中出现几次未覆盖是
+正常的；而且同一位顾客的各题回答是相互关联的，所以未覆盖往往成批出现。""",
+    "strategies": """## 如何改进：课程为各维度给出的改进策略
+
+课程为每个 SERVQUAL 维度配了一条改进策略：可靠性 → **流程标准化**，响应性 → **资源配置与培训**，
+保障性 → **员工专业能力与资质**，移情性 → **个性化关怀**，有形性 → **改善设施与材料**。下表把策略与差距
+并列，按差距从大到小排列。""",
+}
+"""The sections' heading and explanation in Chinese (:data:`SECTIONS` in English)."""
 
 
 def applies(result: ServqualReport, section: str) -> bool:
@@ -49,25 +72,38 @@ def show_section(result: ServqualReport, section: str) -> bool:
         return False
     from IPython.display import Markdown, display
 
-    display(Markdown(SECTIONS[section]))
+    display(Markdown(section_text(section)))
     return True
+
+
+def section_text(section: str) -> str:
+    """A conditional section's heading and explanation in the notebook's language (``both``: Chinese, then
+    English)."""
+    language = i18n.current()
+    if language == "en":
+        return SECTIONS[section]
+    if language == "zh":
+        return SECTIONS_ZH[section]
+    return SECTIONS_ZH[section] + "\n\n" + SECTIONS[section]
 
 
 def segment_views(result: ServqualReport) -> list[tuple[str, pd.DataFrame]]:
     """(caption, table) per segment column, for the notebook's loop."""
-    what = "gaps" if result.mode == "servqual" else "perceptions"
-    return [(f"{what.capitalize()} by {col} (each group against the rest)", view(result, "segment", col))
+    what, what_zh = ("gaps", "差距") if result.mode == "servqual" else ("perceptions", "感知")
+    return [(i18n.t(f"{what.capitalize()} by {col} (each group against the rest)",
+                    f"按 {col} 分组的{what_zh}（各组与其余客户比较）"), view(result, "segment", col))
             for col in result.segments]
 
 
 def invariance_views(result: ServqualReport) -> list[tuple[str, pd.DataFrame]]:
     """(caption, fit table) per segment column whose measurement invariance was tested."""
-    return [(f"Measurement invariance by {col}: configural vs metric", view(result, "invariance", col))
+    return [(i18n.t(f"Measurement invariance by {col}: configural vs metric",
+                    f"按 {col} 的测量不变性：形态不变与度量不变"), view(result, "invariance", col))
             for col, (res, _, _) in result.invariance.items() if res is not None]
 
 
 def _dims(values) -> list[str]:
-    return [label(str(v), bilingual=True) for v in values]
+    return [reader_label(str(v), bilingual=True) for v in values]
 
 
 def _scores(result: ServqualReport, name: str, column=None) -> pd.DataFrame:
@@ -117,6 +153,18 @@ def _reliability(result: ServqualReport, name: str, column=None) -> pd.DataFrame
                          "α (P)": g["alpha_p"], "α (E)": g["alpha_e"], "r(P, E)": g["corr_pe"], "Low": g["low"]})
 
 
+LEVELS_ZH = {"configural": "形态不变", "metric": "度量不变"}
+"""Measurement-invariance levels in Chinese."""
+
+
+def _level(level: str) -> str:
+    """An invariance level in the current language ('形态不变 / configural' in both)."""
+    zh = LEVELS_ZH.get(level)
+    if zh is None or i18n.current() == "en":
+        return level
+    return zh if i18n.current() == "zh" else f"{zh} / {level}"
+
+
 def _structure(result: ServqualReport, name: str, column=None) -> pd.DataFrame:
     s = result.structure
     if name == "efa":
@@ -141,7 +189,7 @@ def _structure(result: ServqualReport, name: str, column=None) -> pd.DataFrame:
                              "Largest |r| with another": r["max_abs_correlation"],
                              "Fornell–Larcker": r["fornell_larcker"]})
     f = result.invariance[column][0].fits
-    return pd.DataFrame({"Level": f.index, "χ²": f["chi2"].to_numpy(), "df": f["df"].to_numpy(),
+    return pd.DataFrame({"Level": [_level(x) for x in f.index], "χ²": f["chi2"].to_numpy(), "df": f["df"].to_numpy(),
                          "CFI": f["cfi"].to_numpy(), "RMSEA": f["rmsea"].to_numpy(), "SRMR": f["srmr"].to_numpy()})
 
 
@@ -162,7 +210,7 @@ def _groups(result: ServqualReport, name: str, column=None) -> pd.DataFrame:
     if name == "segment":
         t = result.segments[column]
         return pd.DataFrame({"Group": t["value"],
-                             "Score": ["overall" if m == "overall" else label(m, True) for m in t["measure"]],
+                             "Score": ["overall" if m == "overall" else reader_label(m, True) for m in t["measure"]],
                              "n": t["n"], "Estimate": t["estimate"], "CI low": t["ci_low"], "CI high": t["ci_high"],
                              "vs rest": t["diff_vs_rest"], "p (Holm)": t["p_adjusted"],
                              "Differs from rest": t["significant"], "suppressed": t["suppressed"]})
@@ -172,7 +220,7 @@ def _groups(result: ServqualReport, name: str, column=None) -> pd.DataFrame:
              "suppressed"]].rename(columns={"period": "Period", "estimate": "Overall", "ci_low": "CI low",
                                             "ci_high": "CI high", "change": "Change", "p_adjusted": "p (Holm)",
                                             "significant": "Significant change"})
-    return out.rename(columns={d: label(d) for d in dims})
+    return out.rename(columns={d: reader_label(d) for d in dims})
 
 
 def _course(result: ServqualReport, name: str, column=None) -> pd.DataFrame:
@@ -183,13 +231,21 @@ def _course(result: ServqualReport, name: str, column=None) -> pd.DataFrame:
                              "MSS": z["mss"], "Position": z["position"]})
     if name == "truth":
         t = result.truth
-        return pd.DataFrame({"Scope": t["scope"], "Name": [label(x, True) if scope == "dimension" else x
+        return pd.DataFrame({"Scope": t["scope"], "Name": [reader_label(x, True) if scope == "dimension" else x
                                                            for scope, x in zip(t["scope"], t["name"])],
                              "Estimate": t["estimate"], "CI low": t["ci_low"], "CI high": t["ci_high"],
                              "True": t["true"], "Covered": t["covered"]})
     t = result.strategies
-    return pd.DataFrame({"Rank": t["rank"], "Dimension": _dims(t["dimension"]), "Gap": t["estimate"],
-                         "Strategy": t["strategy"], "策略": t["strategy_zh"], "Actions": t["actions"]})
+    out = pd.DataFrame({"Rank": t["rank"], "Dimension": _dims(t["dimension"]), "Gap": t["estimate"]})
+    actions_zh = [STRATEGIES.get(d, {}).get("actions_zh", a) for d, a in zip(t["dimension"], t["actions"])]
+    if i18n.current() == "zh":
+        out["Strategy"], out["Actions"] = t["strategy_zh"].to_numpy(), actions_zh
+        return out
+    if i18n.current() == "both":
+        out["Strategy"], out["Actions"], out["措施"] = t["strategy"], t["actions"], actions_zh
+        return out
+    out["Strategy"], out["策略"], out["Actions"] = t["strategy"], t["strategy_zh"], t["actions"]
+    return out
 
 
 VIEWS = {"dimensions": _scores, "items": _scores, "overall": _overall, "reliability": _reliability,
