@@ -11,19 +11,23 @@ from __future__ import annotations
 from .analysis import NOTEBOOK, NOTEBOOK_ONLY, Params, Result, analyze, example_parameters, load, run
 from .describe import (
     describe_claims,
+    describe_claims_or_note,
     describe_cox,
     describe_data,
     describe_double_deviation,
     describe_hazard,
+    describe_hazard_or_note,
     describe_jn,
     describe_model,
     describe_paradox,
+    describe_paradox_or_note,
     describe_recovery,
     describe_retention,
     describe_slopes,
     describe_speed,
     describe_synergy,
     describe_truth,
+    describe_truth_or_note,
     key_findings,
     synergy_verdict,
 )
@@ -47,9 +51,10 @@ from .views import view
 
 __all__ = [
     "NOTEBOOK", "NOTEBOOK_ONLY", "STATUSES", "Params", "Result", "analyze", "classify", "describe_claims",
-    "describe_cox", "describe_data", "describe_double_deviation", "describe_hazard", "describe_jn", "describe_model",
-    "describe_paradox", "describe_recovery", "describe_retention", "describe_slopes", "describe_speed",
-    "describe_synergy", "describe_truth", "example_parameters", "explorer", "explorer_cut_line", "explorer_slope_line",
+    "describe_claims_or_note", "describe_cox", "describe_data", "describe_double_deviation", "describe_hazard",
+    "describe_hazard_or_note", "describe_jn", "describe_model", "describe_paradox", "describe_paradox_or_note",
+    "describe_recovery", "describe_retention", "describe_slopes", "describe_speed", "describe_synergy",
+    "describe_truth", "describe_truth_or_note", "example_parameters", "explorer", "explorer_cut_line", "explorer_slope_line",
     "fit_counting", "key_findings", "load",
     "plot_cells", "plot_hazard", "plot_interaction", "plot_jn", "plot_paradox", "plot_recovery_groups",
     "plot_retention", "plot_speed", "plot_surface", "run", "status_intervals", "synergy_verdict", "view",

@@ -28,7 +28,7 @@ from . import truth as truth_mod
 from .data import DualData
 
 NOTEBOOK = "05_dual_proactivity_and_recovery.ipynb"
-NOTEBOOK_ONLY = ("interactive", "output_dir")
+NOTEBOOK_ONLY = ("language", "interactive", "output_dir")
 ANALYSIS = "dual_proactivity"
 _check_cov_type = params.choice(None, *COV_TYPES, aliases={"CR1": "cluster", "OLS": "nonrobust"})
 
