@@ -37,6 +37,14 @@ HIDDEN = "hidden"
 
 def header(name: object) -> str:
     """:func:`header_en` in the current language."""
+    m = SURVIVAL_AT.match(str(name))
+    if m and i18n.current() != "en":
+        english = header_en(name)
+        if english in i18n.glossary():
+            return i18n.word(english)
+        t = float(m["t"])
+        shown = narrative.count(t) if t == int(t) else narrative.number(t, 2)
+        return i18n.t(english, f"仍在网比例（t = {shown}）")
     return i18n.word(header_en(name))
 
 

@@ -124,7 +124,7 @@ ACRONYMS = frozenset({
     "Cox", "Holm", "SERVQUAL", "SERVPERF", "IPA", "KMO", "EFA", "CFA", "Kano", "Kaplan", "Meier", "Weibull",
     "sBG", "ROC", "OLS", "HC3", "Wald", "Shapley", "LMG", "VIF", "Cronbach", "McDonald", "Bartlett", "RMST",
     "Schoenfeld", "Brier", "Harrell", "Efron", "Breslow", "Tukey", "Bonferroni", "Rocks", "Wilson", "PZB",
-    "Pearson", "Spearman", "Johnson", "Fisher", "Cohen", "Likert", "ATE", "OR", "RR", "CSV", "ID", "IDs",
+    "Pearson", "Spearman", "Johnson", "Neyman", "Fisher", "Cohen", "Likert", "ATE", "OR", "RR", "CSV", "ID", "IDs",
     "jieba", "omega", "alpha", "log", "exp", "min", "max", "and", "per", "vs",
 })
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from loyaltylab import loaders, params, privacy, results
+from loyaltylab import i18n, loaders, params, privacy, results
 from loyaltylab.analyses.base import AnalysisResult, standard_table
 from loyaltylab.analyses.churn import describe
 from loyaltylab.analyses.churn.aft import AFTComparison, fit_aft
@@ -44,7 +44,7 @@ from loyaltylab.analyses.churn.warning import Backtest, EarlyWarning, backtest, 
 from loyaltylab.errors import DataError, ParameterError
 
 NOTEBOOK = "04_churn_survival.ipynb"
-NOTEBOOK_ONLY = ("interactive", "output_dir")
+NOTEBOOK_ONLY = ("language", "interactive", "output_dir")
 EMPTY_CLV = {"unit": "months", "mean_remaining_lifetime": None, "mean_clv": None, "model": None,
              "ltv_cac_by_segment": []}
 HEADLINE_ORDER = ["Customers", "Churned", "Median lifetime", "Expected churners", "C-index (test)", "Backtest AUC"]
@@ -256,15 +256,20 @@ def _survey_signal(p: Params, customers: loaders.Customers, sd: SurvivalData, ms
     """The last NPS answer as a churn predictor and the backtest with the survey signal (survey_signal.py), or why
     not in one sentence. With ``survey_path="auto"`` a survey file that cannot be used is a note, not an error."""
     what = "so NPS as a churn predictor is not shown"
+    what_zh = "因此不展示 NPS 对流失的预测"
     file = find_survey(p.survey_path, customers)
     if file is None:
-        return None, (f"No survey is used (survey_path is None), {what}." if p.survey_path is None else
-                      f"No survey file lies beside the customers file (set survey_path to use one), {what}.")
+        return None, (i18n.t(f"No survey is used (survey_path is None), {what}.",
+                             f"未使用调查数据（survey_path 为 None），{what_zh}。") if p.survey_path is None else
+                      i18n.t(f"No survey file lies beside the customers file (set survey_path to use one), {what}.",
+                             f"客户文件旁没有调查文件（可用 survey_path 指定），{what_zh}。"))
     if not p.id_col:
-        return None, f"The survey's answers are matched to customers by id_col, which is not set, {what}."
+        return None, i18n.t(f"The survey's answers are matched to customers by id_col, which is not set, {what}.",
+                            f"调查回答要通过 id_col 与客户匹配，但 id_col 没有设置，{what_zh}。")
     if not p.survey_date_col:
-        return None, (f"Without the survey's answer dates (survey_date_col) no answer can be placed before a "
-                      f"customer's churn, {what}.")
+        return None, i18n.t(f"Without the survey's answer dates (survey_date_col) no answer can be placed before a "
+                            f"customer's churn, {what}.",
+                            f"没有调查的回答日期（survey_date_col），就无法判断回答是否在客户流失之前，{what_zh}。")
     try:
         answers = load_answers(file, customers, id_col=p.id_col, survey_id_col=p.survey_id_col,
                                score_col=p.survey_score_col, date_col=p.survey_date_col, encoding=p.encoding,
@@ -272,7 +277,8 @@ def _survey_signal(p: Params, customers: loaders.Customers, sd: SurvivalData, ms
     except DataError as exc:
         if p.survey_path != AUTO:
             raise
-        return None, f"The survey beside the customers file could not be used ({exc}), {what}."
+        return None, i18n.t(f"The survey beside the customers file could not be used ({exc}), {what}.",
+                            f"客户文件旁的调查文件无法使用（{exc}），{what_zh}。")
     ends = observation_ends(customers.frame, sd, signup_col=p.signup_col, snapshot=p.snapshot_date)
     return nps_predictor(msd, customers.frame, answers, ends=ends, min_cell=p.min_cell, confidence=p.confidence,
                          horizon=float(p.horizon), backtest_args=bt_args, backtest_without=bt,
@@ -465,7 +471,8 @@ def tables(result: Result) -> dict[str, pd.DataFrame]:
     if len(result.aft.coefficients):
         out["weibull_aft"] = standard_table(result.aft.coefficients, {"coef": "estimate", "coef_lower": "ci_low",
                                                                       "coef_upper": "ci_high"})
-    out["validation"] = metrics_table(result.validation, result.backtest, time_unit=result.data.time_unit)
+    with i18n.language("en"):               # results.json names its measures in English whatever the report's language
+        out["validation"] = metrics_table(result.validation, result.backtest, time_unit=result.data.time_unit)
     out["calibration"] = standard_table(result.validation.calibration, observed)
     if len(result.validation.by_tenure):
         out["calibration_by_tenure"] = standard_table(result.validation.by_tenure, {**observed, "n_at_risk": "n"})

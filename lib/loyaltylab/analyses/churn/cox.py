@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from loyaltylab import params
+from loyaltylab import i18n, params
 from loyaltylab.analyses.churn.baseline import fit_baselines, risk_score, stratum_labels
 from loyaltylab.analyses.churn.data import SurvivalData, restrict
 from loyaltylab.analyses.churn.km import alpha_of
@@ -94,7 +94,8 @@ def _fit_lifelines(data, strata, penalizer, alpha, source):
                 raise DataError(source, None, f"the Cox model did not converge ({str(exc).splitlines()[0]}); "
                                 "try fewer covariates or penalizer=0.1") from None
             pen = max(pen, 0.01)
-            notes.append(f"The unpenalised Cox fit did not converge; refitted with penalizer={pen}.")
+            notes.append(i18n.t(f"The unpenalised Cox fit did not converge; refitted with penalizer={pen}.",
+                                f"不加惩罚的 Cox 拟合没有收敛；已用 penalizer={pen} 重新拟合。"))
     raise AssertionError("unreachable")
 
 
@@ -269,10 +270,14 @@ def drop_infinite(sd: SurvivalData, *, rounds: int = 4) -> tuple[SurvivalData, t
             for var, level in empty:
                 keep &= (sd.base[var].astype(str) != level).to_numpy()
                 name = f"{var}[{level}]"
-                ref = " (the reference level)" if sd.design.categorical[var][0] == level else ""
-                notes.append(f"{name}{ref}: none of its customers churned, so its coefficient does not exist (the "
-                             "likelihood is monotone and the estimate runs to infinity; R warns 'coefficient may "
-                             "be infinite'); its customers are left out of the models and the action list.")
+                is_ref = sd.design.categorical[var][0] == level
+                ref = " (the reference level)" if is_ref else ""
+                notes.append(i18n.t(
+                    f"{name}{ref}: none of its customers churned, so its coefficient does not exist (the "
+                    "likelihood is monotone and the estimate runs to infinity; R warns 'coefficient may "
+                    "be infinite'); its customers are left out of the models and the action list.",
+                    f"{name}{'（参照水平）' if is_ref else ''}：该水平没有客户流失，因此它的系数不存在（似然函数单调，"
+                    "估计值趋于无穷；R 会警告 'coefficient may be infinite'）；这些客户不纳入模型和行动清单。"))
                 gone.append(name)
             sd = restrict(sd, keep)
             continue
@@ -284,9 +289,12 @@ def drop_infinite(sd: SurvivalData, *, rounds: int = 4) -> tuple[SurvivalData, t
         if not check.affected_columns:
             break
         for col in check.affected_columns:
-            notes.append(f"{col}: its coefficient runs to ±∞ (the likelihood is monotone: the covariate separates "
-                         f"churners from the others; R warns 'coefficient may be infinite'); the term "
-                         f"'{sd.design.term_of(col)}' is left out of the model.")
+            notes.append(i18n.t(
+                f"{col}: its coefficient runs to ±∞ (the likelihood is monotone: the covariate separates "
+                f"churners from the others; R warns 'coefficient may be infinite'); the term "
+                f"'{sd.design.term_of(col)}' is left out of the model.",
+                f"{col}：它的系数趋于 ±∞（似然函数单调：该协变量把流失客户与其他客户完全分开；R 会警告 "
+                f"'coefficient may be infinite'）；项 '{sd.design.term_of(col)}' 不纳入模型。"))
             gone.append(col)
         sd = _without_terms(sd, set(check.affected_terms))
     return sd, tuple(dict.fromkeys(gone)), tuple(dict.fromkeys(notes))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from loyaltylab import io, params
+from loyaltylab import i18n, io, params
 from loyaltylab.errors import DataError, ParameterError
 
 TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": 30.4375, "years": 365.25}  # days per unit
@@ -35,6 +35,8 @@ COURSE_COVARIATES = (
 MAX_SEGMENT_LEVELS = 20        # more levels than this in segment_col → DataError (choose a categorical column)
 OTHER_LEVEL = "(other)"        # the pooled level of the categories with fewer than min_cell customers
 KEPT_RULES = ("churn after snapshot", "churned without a churn date")   # policies that keep the row
+
+UNIT_ZH = {"days": "天", "weeks": "周", "months": "个月", "years": "年"}
 
 POLICIES = {
     "missing duration or event": "row dropped and counted",
@@ -198,18 +200,23 @@ def _pool_rare_levels(values: pd.Series, var: str, min_cell: int | None, referen
         return values
     names = ", ".join(f"'{v}'" for v in rare)
     few = f"'{var}': {'the level' if len(rare) == 1 else 'the levels'} {names} {'has' if len(rare) == 1 else 'have'}"
+    few_zh = f"'{var}'：{'水平' if len(rare) == 1 else '这些水平'} {names} "
     pooled = int(counts[[v for v in counts.index if str(v) in rare]].sum())
     if pooled >= min_cell and len(rare) > 1:
         label = OTHER_LEVEL
         while label in counts.index:
             label += "*"
-        notes.append(f"{few} fewer than {min_cell} customers each: pooled into one level '{label}' in the models "
-                     "(their counts are not shown).")
+        notes.append(i18n.t(f"{few} fewer than {min_cell} customers each: pooled into one level '{label}' in the "
+                            "models (their counts are not shown).",
+                            f"{few_zh}各自的客户都少于 {min_cell} 位：在模型中合并为一个水平 '{label}'（不显示其人数）。"))
     else:
         common = [str(v) for v in levels_by_frequency(values) if str(v) not in rare]
         label = reference if reference in common else common[0]
-        notes.append(f"{few} fewer than {min_cell} customers, too few to be a level of their own even together: in "
-                     f"the models they are counted with the reference level '{label}' (their counts are not shown).")
+        notes.append(i18n.t(
+            f"{few} fewer than {min_cell} customers, too few to be a level of their own even together: in "
+            f"the models they are counted with the reference level '{label}' (their counts are not shown).",
+            f"{few_zh}的客户少于 {min_cell} 位，合在一起也不足以单独成为一个水平：在模型中计入参照水平 '{label}'"
+            "（不显示其人数）。"))
     return values.where(~values.isin(rare), label)
 
 
@@ -226,14 +233,16 @@ def _variable_columns(complete, variables, kinds, reference_levels, notes, min_c
             if ref is not None and ref in levels:
                 levels = [ref] + [lv for lv in levels if lv != ref]
             if len(levels) < 2:
-                notes.append(f"'{var}' has a single value here ({levels[0] if levels else 'none'}); "
-                             "it is left out of the models.")
+                notes.append(i18n.t(f"'{var}' has a single value here ({levels[0] if levels else 'none'}); "
+                                    "it is left out of the models.",
+                                    f"'{var}' 在这里只有一个取值（{levels[0] if levels else '无'}）；不纳入模型。"))
                 continue
             categorical_levels[var] = tuple(levels)
             var_columns[var] = {f"{var}[{lv}]": (values == lv).astype("float64") for lv in levels[1:]}
         else:
             if values.nunique() < 2:
-                notes.append(f"'{var}' is constant here; it is left out of the models.")
+                notes.append(i18n.t(f"'{var}' is constant here; it is left out of the models.",
+                                    f"'{var}' 在这里是常数；不纳入模型。"))
                 continue
             var_columns[var] = {var: values.astype("float64")}
     return var_columns, categorical_levels
@@ -246,7 +255,8 @@ def _term_columns(terms, var_columns, notes):
         parts = term.split(":")
         if any(p not in var_columns for p in parts):
             if len(parts) > 1:
-                notes.append(f"interaction '{term}' is left out (one of its parts is).")
+                notes.append(i18n.t(f"interaction '{term}' is left out (one of its parts is).",
+                                    f"交互项 '{term}' 不纳入模型（它的某个组成部分未纳入）。"))
             continue
         cols = dict(var_columns[parts[0]])
         for p in parts[1:]:
@@ -257,7 +267,8 @@ def _term_columns(terms, var_columns, notes):
             if name in columns:
                 continue
             if len(parts) > 1 and col.nunique() < 2:
-                notes.append(f"'{name}' is constant here; it is left out of the models.")
+                notes.append(i18n.t(f"'{name}' is constant here; it is left out of the models.",
+                                    f"'{name}' 在这里是常数；不纳入模型。"))
                 continue
             columns[name] = col
             kept.append(name)
@@ -343,8 +354,10 @@ def _durations_from_dates(df, signup_col, churn_date_col, snapshot_date, duratio
     dropped["missing duration or event"] += int(missing.sum())
     dropped["signup after snapshot"] += int(late_signup.sum())
     dropped["churn after snapshot"] += int(late_churn.sum())
-    duration_from = (f"'{signup_col}' to '{churn_date_col}' (or to the snapshot {snapshot:%Y-%m-%d} when "
-                     f"active), in {time_unit}")
+    duration_from = i18n.t(f"'{signup_col}' to '{churn_date_col}' (or to the snapshot {snapshot:%Y-%m-%d} when "
+                           f"active), in {time_unit}",
+                           f"从 '{signup_col}' 到 '{churn_date_col}'（在网客户则到快照日 {snapshot:%Y-%m-%d}），"
+                           f"单位：{UNIT_ZH.get(time_unit, time_unit)}")
     return duration, event, ~missing & ~late_signup, duration_from, snapshot
 
 
@@ -378,7 +391,8 @@ def _durations_from_column(df, duration_col, event_col, event_value, time_unit, 
     missing = dur.isna() | ev.isna()
     dropped["missing duration or event"] += int(missing.sum())
     rule = f"= {event_value!r}" if event_value is not None else "1 / yes / true"
-    duration_from = f"'{duration_col}' in {time_unit}; churn = '{event_col}' {rule}"
+    duration_from = i18n.t(f"'{duration_col}' in {time_unit}; churn = '{event_col}' {rule}",
+                           f"'{duration_col}'，单位：{UNIT_ZH.get(time_unit, time_unit)}；流失 = '{event_col}' {rule}")
     return dur, ev.astype("float64"), ~missing, duration_from
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loyaltylab import privacy
+from loyaltylab import i18n, privacy
 from loyaltylab.analyses.churn.baseline import conditional_churn_probability, cumhaz_for, partial_hazard
+from loyaltylab.analyses.churn.data import UNIT_ZH
 from loyaltylab.analyses.churn.km import kaplan_meier
 from loyaltylab.analyses.churn.plots import plot_km
 
@@ -34,12 +35,13 @@ def plot_explorer(result, segment: str, horizon: float):
     if len(sub) < result.min_cell:
         fig, ax = plt.subplots(figsize=(8, 2))
         ax.axis("off")
-        ax.text(0.5, 0.5, f"{segment}: suppressed (fewer than {result.min_cell} customers)", ha="center")
+        ax.text(0.5, 0.5, i18n.t(f"{segment}: suppressed (fewer than {result.min_cell} customers)",
+                                 f"{segment}：已隐藏（客户少于 {result.min_cell} 位）"), ha="center")
         return fig, None
     km = kaplan_meier(sub["duration"], sub["event"], times=[horizon], label=str(segment),
                       confidence=result.confidence)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    plot_km(km, time_unit=sd.time_unit, at_risk=False, horizon=horizon, ax=ax, title=f"{segment}: survival")
+    plot_km(km, time_unit=sd.time_unit, at_risk=False, horizon=horizon, ax=ax, title=i18n.t(f"{segment}: survival", f"{i18n.word(segment) if segment == ALL else segment}：生存曲线"))
     msd = result.data_for_models                     # the customers the scoring model knows
     active = sub.index[sub["event"].to_numpy() == 0].intersection(msd.frame.index)
     t0 = msd.frame.loc[active, "duration"].to_numpy(dtype=float)
@@ -69,7 +71,8 @@ def explorer(result):
     longest = int(result.data.frame["duration"].max())
     return widgets.interactive(
         show,
-        segment=widgets.Dropdown(options=[ALL, *explorer_segments(result)], description="Segment"),
+        segment=widgets.Dropdown(options=[ALL, *explorer_segments(result)], description=i18n.word("Segment")),
         horizon_value=widgets.IntSlider(value=int(result.horizon), min=1, max=max(longest, int(result.horizon)),
-                                        description=f"Horizon ({result.data.time_unit})"),
+                                        description=i18n.t(f"Horizon ({result.data.time_unit})",
+                                                           f"预警期（{UNIT_ZH.get(result.data.time_unit, result.data.time_unit)}）")),
     )

@@ -25,6 +25,8 @@ from loyaltylab.stats.multiplicity import adjust_pvalues
 CI_TYPE = "log-log"
 CI_TYPE_TEXT = ("log-log (R: survfit(..., conf.type = \"log-log\"); R's default conf.type \"log\" gives somewhat "
                 "different limits)")
+CI_TYPE_TEXT_ZH = ("log-log（R：survfit(..., conf.type = \"log-log\")；R 默认的 conf.type \"log\" 给出的区间略有"
+                   "不同）")
 
 
 def alpha_of(confidence: float) -> float:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from loyaltylab import i18n
 from loyaltylab.analyses.churn.baseline import SUPPORT_AT_RISK, stratum_labels
 from loyaltylab.analyses.churn.cox import CoxResult, _r_design, fit_cox
 from loyaltylab.analyses.churn.data import SurvivalData
@@ -83,22 +84,32 @@ def _advice(table: pd.DataFrame, sd: SurvivalData, chosen, skipped, global_p: fl
         if global_p >= alpha:
             kind = ("categorical" if term in sd.design.categorical else
                     "numeric" if ":" not in term else "interaction")
-            action = (f"no change: the global test does not reject proportional hazards (p = {global_p:.3g}); with "
-                      f"{len(table)} terms tested, one p below {alpha:g} can be chance — the unstratified model "
-                      "scores")
+            action = i18n.t(f"no change: the global test does not reject proportional hazards (p = {global_p:.3g}); "
+                            f"with {len(table)} terms tested, one p below {alpha:g} can be chance — the unstratified "
+                            "model scores",
+                            f"不作调整：全局检验不拒绝比例风险假设（p = {global_p:.3g}）；共检验了 {len(table)} 项，"
+                            f"出现一个低于 {alpha:g} 的 p 值可能只是偶然——仍由未分层模型评分")
         elif term in chosen:
-            kind, action = "categorical", (f"stratify by {term}: each {term} level gets its own baseline hazard; the "
-                                           "stratified model scores the early warning, at_risk.csv, the validation "
-                                           "and CLV")
+            kind, action = "categorical", i18n.t(
+                f"stratify by {term}: each {term} level gets its own baseline hazard; the stratified model scores the "
+                "early warning, at_risk.csv, the validation and CLV",
+                f"按 {term} 分层：{term} 的每个水平有自己的基线风险；提前预警、at_risk.csv、模型验证和 CLV 都由分层模型评分")
         elif term in skipped:
-            kind, action = "categorical", (f"stratifying by {term} as well would leave strata of fewer than "
-                                           f"{SUPPORT_AT_RISK} customers: it stays a covariate, and its hazard ratio "
-                                           "is an average over tenure")
+            kind, action = "categorical", i18n.t(
+                f"stratifying by {term} as well would leave strata of fewer than {SUPPORT_AT_RISK} customers: it stays "
+                "a covariate, and its hazard ratio is an average over tenure",
+                f"若再按 {term} 分层，会出现客户少于 {SUPPORT_AT_RISK} 位的层：它仍作为协变量，其风险比是各在网时长上的"
+                "平均值")
         elif ":" not in term and term not in sd.design.categorical:
-            kind, action = "numeric", (f"let the effect of {term} change over time: add {term}×log(time) "
-                                       "(episode-split data, CoxTimeVaryingFitter) or bin it and stratify")
+            kind, action = "numeric", i18n.t(
+                f"let the effect of {term} change over time: add {term}×log(time) "
+                "(episode-split data, CoxTimeVaryingFitter) or bin it and stratify",
+                f"让 {term} 的效应随时间变化：加入 {term}×log(time)（按时段拆分数据，CoxTimeVaryingFitter），或将其分箱后"
+                "分层")
         else:
-            kind, action = "interaction", "check the interaction's effect by period (fit the model on early and late tenure)"
+            kind, action = "interaction", i18n.t(
+                "check the interaction's effect by period (fit the model on early and late tenure)",
+                "分时段检查交互项的效应（分别在较短和较长的在网时长上拟合模型）")
         rows.append({"term": term, "kind": kind, "p_value": float(r.p_value), "action": action})
     return pd.DataFrame(rows, columns=["term", "kind", "p_value", "action"])
 

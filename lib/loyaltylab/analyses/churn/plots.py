@@ -1,20 +1,55 @@
-"""Churn charts (English labels): survival curves, hazard ratios, calibration, risk scores, estimated vs true, and
-survival by the last NPS answer."""
+"""Churn charts: survival curves, hazard ratios, calibration, risk scores, estimated vs true, and survival by the last
+NPS answer. Labels with numbers are written in both languages here (:func:`loyaltylab.i18n.t`); fixed labels are
+translated through the glossary (``glossary/churn.json``) when a chart is shown."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from loyaltylab import i18n
 from loyaltylab.analyses.churn.cox import CoxResult
+from loyaltylab.analyses.churn.data import UNIT_ZH
 from loyaltylab.analyses.churn.describe import level
 from loyaltylab.analyses.churn.km import KMGroups, KMResult
 from loyaltylab.analyses.churn.warning import EarlyWarning
 
+AT_RISK_ROWS = {"At risk": "风险集", "Censored": "删失", "Events": "流失"}
+
+
+def _unit_zh(unit: str) -> str:
+    return UNIT_ZH.get(unit, unit)
+
+
+def tenure_label(time_unit: str) -> str:
+    return i18n.t(f"Tenure ({time_unit})", f"在网时长（{_unit_zh(time_unit)}）")
+
+
+def _translate_at_risk(ax) -> None:
+    """lifelines' risk table under a KM plot is a second axis' tick labels: its row names (and 'All customers') in
+    the report's language."""
+    if i18n.current() == "en":
+        return
+    for other in ax.figure.axes:
+        if other is ax:
+            continue
+        labels = [t.get_text() for t in other.get_xticklabels()]
+        if not any(name in label for label in labels for name in AT_RISK_ROWS):
+            continue
+        new = []
+        for label in labels:
+            for en, zh in {**AT_RISK_ROWS, "All customers": "全体客户"}.items():
+                label = label.replace(en, zh if i18n.current() == "zh" else i18n.word(en))
+            new.append(label)
+        other.set_xticks(other.get_xticks())
+        other.set_xticklabels(new, ha="right")
+
 
 def plot_km(km: KMResult | KMGroups, *, time_unit: str = "days", at_risk: bool = True, horizon: float | None = None,
-            ax=None, title: str | None = None):
+            ax=None, title: str | None = None, words: bool = False):
     """KM curve(s) with confidence bands (log-log) and, under the plot, the customers at risk, censored and churned
-    (visible groups only; censored and churned are cumulative up to each tick, as lifelines and R's risk tables)."""
+    (visible groups only; censored and churned are cumulative up to each tick, as lifelines and R's risk tables).
+    ``words``: the curves' labels are library words (NPS categories), put in the report's language; segment values
+    are data and stay as they are."""
     import matplotlib.pyplot as plt
     from lifelines.plotting import add_at_risk_counts
 
@@ -24,17 +59,19 @@ def plot_km(km: KMResult | KMGroups, *, time_unit: str = "days", at_risk: bool =
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 5.5 if at_risk else 4.5))
     for i, c in enumerate(curves):
+        name = i18n.word(c.label) if words or c.label == "All customers" else c.label
         c.fitter.plot_survival_function(ax=ax, ci_show=True, color=PALETTE[i % len(PALETTE)],
-                                        label=f"{c.label} (n={c.n:,})")
+                                        label=f"{name} (n={c.n:,})")
     if horizon is not None:
         ax.axvline(horizon, color="#555555", ls=":", lw=1)
-    ax.set_xlabel(f"Tenure ({time_unit})")
+    ax.set_xlabel(tenure_label(time_unit))
     ax.set_ylabel("Share still a customer")
     ax.set_ylim(0, 1.02)
-    ax.set_title(title or ("Kaplan-Meier survival by " + km.column if isinstance(km, KMGroups)
-                           else "Kaplan-Meier survival"))
+    ax.set_title(title or (i18n.t("Kaplan-Meier survival by " + km.column, f"按 {km.column} 的 Kaplan-Meier 生存曲线")
+                           if isinstance(km, KMGroups) else "Kaplan-Meier survival"))
     if at_risk and curves:
         add_at_risk_counts(*[c.fitter for c in curves], ax=ax, rows_to_show=["At risk", "Censored", "Events"])
+        _translate_at_risk(ax)
     plt.tight_layout()
     return ax
 
@@ -48,9 +85,12 @@ def plot_hazard_ratios(cox: CoxResult, ax=None, title: str | None = None):
     alpha = round(1.0 - cox.confidence, 12)
     t = cox.table[np.isfinite(cox.table["coef"])]          # a coefficient that does not exist is not drawn
     t = t.assign(label=t["covariate"])
+    conf = level(cox.confidence)
     ax = forest_plot(t, "hazard_ratio", "hr_lower", "hr_upper", "label", ref=1.0, highlight_col="significant",
-                     xlabel=f"Hazard ratio (log scale; < 1 = longer customer life; red = p < {alpha:g})",
-                     title=title or f"Cox hazard ratios ({level(cox.confidence)} CI)", log_x=True, ax=ax)
+                     xlabel=i18n.t(f"Hazard ratio (log scale; < 1 = longer customer life; red = p < {alpha:g})",
+                                   f"风险比（对数刻度；< 1 表示客户生命周期更长；红色 = p < {alpha:g}）"),
+                     title=title or i18n.t(f"Cox hazard ratios ({conf} CI)", f"Cox 风险比（{conf} 置信区间）"),
+                     log_x=True, ax=ax)
     lo, hi = ax.get_xlim()
     ticks = [v for v in (0.5, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2) if lo <= v <= hi]
     if hi / lo > 5:
@@ -92,8 +132,10 @@ def plot_calibration(table: pd.DataFrame, *, title: str = "Calibration at the ho
 
 def plot_validation(result, ax=None):
     """The held-out calibration at the horizon."""
+    h, unit = f"{result.horizon:g}", result.data.time_unit
     return plot_calibration(result.validation.calibration,
-                            title=f"Calibration at {result.horizon:g} {result.data.time_unit} (held-out)", ax=ax)
+                            title=i18n.t(f"Calibration at {h} {unit} (held-out)", f"{h} {_unit_zh(unit)}时的校准（留出样本）"),
+                            ax=ax)
 
 
 def plot_backtest(result, ax=None):
@@ -116,7 +158,8 @@ def plot_risk_distribution(ew: EarlyWarning, *, time_unit: str = "days", ax=None
         cut = ew.scores.loc[ew.scores["risk_decile"] == 1, "churn_probability"].min()
         ax.axvline(cut, color=PALETTE[3], ls="--", lw=1.5, label="top-decile threshold")
         ax.legend()
-    ax.set_xlabel(f"P(churn within {ew.horizon:g} {time_unit} | tenure so far)")
+    ax.set_xlabel(i18n.t(f"P(churn within {ew.horizon:g} {time_unit} | tenure so far)",
+                         f"P(在 {ew.horizon:g} {_unit_zh(time_unit)}内流失 | 已有在网时长)"))
     ax.set_ylabel("Active customers")
     ax.set_title("Early-warning scores")
     return ax
@@ -132,11 +175,12 @@ def plot_truth(table: pd.DataFrame, ax=None, title: str | None = None, confidenc
     t = t.assign(label=t["model"] + ": " + t["covariate"])
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.4))
-    title = title or f"Estimated ({level(confidence)} CI) vs true coefficients"
+    conf = level(confidence)
+    title = title or i18n.t(f"Estimated ({conf} CI) vs true coefficients", f"系数估计值（{conf} 置信区间）与真值")
     ax = forest_plot(t, "estimate", "lower", "upper", "label", ref=0.0, title=title, xlabel="Coefficient", ax=ax)
     y = np.arange(len(t))[::-1]
     ax.plot(t["true"], y, "x", color=PALETTE[3], ms=9, mew=2, label="true value")
-    ax.plot([], [], "o-", color=PALETTE[0], label=f"estimate, {level(confidence)} CI")
+    ax.plot([], [], "o-", color=PALETTE[0], label=i18n.t(f"estimate, {conf} CI", f"估计值，{conf} 置信区间"))
     ax.legend(loc="best", framealpha=0.9, frameon=True)
     plt.tight_layout()
     return ax
@@ -155,7 +199,8 @@ def plot_nps_survival(result, ax=None):
         return None
     curves = {c: pred.km.curves[c] for c in NPS_CATEGORIES if c in pred.km.curves}
     return plot_km(replace(pred.km, curves=curves), time_unit=result.data.time_unit, at_risk=False,
-                   horizon=result.horizon, ax=ax, title="Survival by the last NPS answer (customers who answered)")
+                   horizon=result.horizon, ax=ax, title="Survival by the last NPS answer (customers who answered)",
+                   words=True)
 
 
 def plot_ph_residuals(result, terms=None, *, max_points: int = 3000, axes=None):
@@ -195,10 +240,12 @@ def plot_ph_residuals(result, terms=None, *, max_points: int = 3000, axes=None):
         labels = np.interp(ticks, x[order], res["time"].to_numpy(dtype=float)[order])
         ax.set_xticks(ticks)
         ax.set_xticklabels([f"{v:.3g}" for v in labels])
-        ax.set_xlabel(f"Tenure ({result.data.time_unit}, {ph.time_transform} scale)")
-        ax.set_ylabel(f"Beta(t) for {term}")
+        unit = result.data.time_unit
+        ax.set_xlabel(i18n.t(f"Tenure ({unit}, {ph.time_transform} scale)",
+                             f"在网时长（{_unit_zh(unit)}，{ph.time_transform} 尺度）"))
+        ax.set_ylabel(i18n.t(f"Beta(t) for {term}", f"{term} 的 Beta(t)"))
         p_value = float(ph.table.set_index("term").loc[term, "p_value"])
-        ax.set_title(f"{term}: p = {p_value:.3g}")
+        ax.set_title(i18n.t(f"{term}: p = {p_value:.3g}", f"{term} 的比例风险检验 p = {p_value:.3g}"))
         ax.legend(loc="best", fontsize=8)
     plt.tight_layout()
     return axes

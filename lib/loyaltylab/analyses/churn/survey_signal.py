@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from loyaltylab import io, loaders, measures, paths
+from loyaltylab import i18n, io, loaders, measures, paths
 from loyaltylab.analyses.churn.cox import drop_infinite
 from loyaltylab.analyses.churn.data import SurvivalData, days_per_unit, restrict
 from loyaltylab.analyses.churn.km import KMGroups, alpha_of, default_times, km_by_group
@@ -276,10 +276,13 @@ def nps_predictor(msd: SurvivalData, df: pd.DataFrame, answers: Answers, *, ends
     code = last_category(answers, ends)
     resp, term = _respondents(msd, code)
     if resp.n < min_cell:
-        return None, (f"Fewer than {min_cell} customers answered the survey before they churned or the snapshot, "
-                      "so NPS as a churn predictor is not shown.")
+        return None, i18n.t(f"Fewer than {min_cell} customers answered the survey before they churned or the "
+                            "snapshot, so NPS as a churn predictor is not shown.",
+                            f"在流失前（或快照日前）回答过调查的客户少于 {min_cell} 位，因此不展示 NPS 对流失的预测。")
     if resp.events == 0:
-        return None, "None of the customers who answered the survey churned, so NPS cannot be a churn predictor here."
+        return None, i18n.t("None of the customers who answered the survey churned, so NPS cannot be a churn "
+                            "predictor here.",
+                            "回答过调查的客户中没有人流失，因此这里 NPS 无法作为流失的预测因素。")
     times = default_times(msd.time_unit, float(horizon), float(resp.frame["duration"].max()))
     km = km_by_group(resp, term, min_cell=min_cell, times=times, confidence=confidence)
     table, notes = hazard_ratio_table(resp, term, confidence=confidence)

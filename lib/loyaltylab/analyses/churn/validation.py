@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from loyaltylab import i18n
 from loyaltylab.analyses.churn.baseline import (
     conditional_churn_probability,
     cumhaz_for,
@@ -16,7 +17,7 @@ from loyaltylab.analyses.churn.baseline import (
     risk_score,
 )
 from loyaltylab.analyses.churn.cox import CoxResult, fit_cox
-from loyaltylab.analyses.churn.data import SurvivalData
+from loyaltylab.analyses.churn.data import UNIT_ZH, SurvivalData
 from loyaltylab.analyses.churn.km import kaplan_meier, step_at
 
 
@@ -177,20 +178,25 @@ def validate(sd: SurvivalData, *, horizon: float, penalizer: float = 0.0, test_s
 
 
 def metrics_table(v: Validation, backtest=None, *, time_unit: str = "days") -> pd.DataFrame:
-    """Validation and backtest (:class:`~loyaltylab.analyses.churn.warning.Backtest`) numbers as one small table."""
+    """Validation and backtest (:class:`~loyaltylab.analyses.churn.warning.Backtest`) numbers as one small table
+    (the measures named in the current language)."""
+    t = i18n.t
+    at = f"{v.horizon:g} {time_unit}"
+    at_zh = f"{v.horizon:g} {UNIT_ZH.get(time_unit, time_unit)}"
     rows = [
-        ("C-index, training data", v.c_index_train),
-        (f"C-index, held-out {v.test_size:.0%}", v.c_index_test),
-        (f"Brier score at {v.horizon:g} {time_unit}, Cox", v.brier_at_horizon),
-        (f"Brier score at {v.horizon:g} {time_unit}, no covariates", v.brier_null),
+        (t("C-index, training data", "C 指数，训练集"), v.c_index_train),
+        (t(f"C-index, held-out {v.test_size:.0%}", f"C 指数，{v.test_size:.0%} 留出样本"), v.c_index_test),
+        (t(f"Brier score at {at}, Cox", f"{at_zh}时的 Brier 分数，Cox"), v.brier_at_horizon),
+        (t(f"Brier score at {at}, no covariates", f"{at_zh}时的 Brier 分数，无协变量"), v.brier_null),
     ]
     b = backtest
     if b is not None:
+        cutoff = f"{b.cutoff:%Y-%m-%d}"
         rows += [
-            (f"Backtest cutoff ({b.cutoff:%Y-%m-%d}): customers scored", b.n_scored),
-            ("Backtest: churned in the window", b.n_churned),
-            ("Backtest: predicted churners", b.expected_churners),
-            ("Backtest AUC", b.auc),
-            ("Backtest top-decile lift", b.top_decile_lift),
+            (t(f"Backtest cutoff ({cutoff}): customers scored", f"回测截止日（{cutoff}）：评分客户数"), b.n_scored),
+            (t("Backtest: churned in the window", "回测：窗口期内实际流失"), b.n_churned),
+            (t("Backtest: predicted churners", "回测：预测流失人数"), b.expected_churners),
+            (t("Backtest AUC", "回测 AUC"), b.auc),
+            (t("Backtest top-decile lift", "回测：风险最高 10% 的提升度"), b.top_decile_lift),
         ]
     return pd.DataFrame(rows, columns=["measure", "value"])

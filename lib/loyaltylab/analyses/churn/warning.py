@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loyaltylab import io, privacy
+from loyaltylab import i18n, io, privacy
 from loyaltylab.analyses.churn.baseline import conditional_churn_probability, cumhaz_for, partial_hazard
 from loyaltylab.analyses.churn.cox import CoxResult
 from loyaltylab.analyses.churn.data import (
@@ -195,8 +195,14 @@ def early_warning(cox: CoxResult, sd: SurvivalData, *, horizon: float, top_k: in
 
 
 def risk_factor_table(ew: EarlyWarning, top: int = 10) -> pd.DataFrame:
-    """The ``top`` most common reasons in the top decile (hidden counts stay hidden)."""
-    return ew.factor_counts.head(top)
+    """The ``top`` most common reasons in the top decile (hidden counts stay hidden); a category reason reads in the
+    report's language ('segment is Basic' → 'segment 为 Basic')."""
+    table = ew.factor_counts.head(top)
+    if i18n.current() == "en" or "factor" not in table:
+        return table
+    from loyaltylab.analyses.churn.describe import factor_label
+
+    return table.assign(factor=[factor_label(str(g)) for g in table["factor"]])
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

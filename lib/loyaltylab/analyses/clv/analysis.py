@@ -20,7 +20,7 @@ from loyaltylab.analyses.clv import describe, sbg
 from loyaltylab.analyses.clv.value import CustomerValue, customer_value
 
 NOTEBOOK = churn.NOTEBOOK
-NOTEBOOK_ONLY = ("interactive", "output_dir")
+NOTEBOOK_ONLY = ("language", "interactive", "output_dir")
 SBG_PERIODS = 12                 # periods shown in the sBG projection
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from loyaltylab import privacy
+from loyaltylab import i18n, privacy
 
 
 def explorer_segments(result) -> list[str]:
@@ -32,5 +32,5 @@ def explorer(result):
         if len(view):
             notebook.show_table(view, precision=2)
 
-    options = explorer_segments(result) or ["(no visible segment)"]
-    return widgets.interactive(show, segment=widgets.Dropdown(options=options, description="Segment"))
+    options = explorer_segments(result) or [i18n.word("(no visible segment)")]
+    return widgets.interactive(show, segment=widgets.Dropdown(options=options, description=i18n.word("Segment")))

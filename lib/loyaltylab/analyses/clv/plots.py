@@ -1,8 +1,10 @@
-"""CLV charts: LTV/CAC (or mean CLV) by segment, and the sBG cohort projection."""
+"""CLV charts: LTV/CAC (or mean CLV) by segment, and the sBG cohort projection. Fixed labels are translated through
+the glossary (``glossary/clv.json``) when a chart is shown; labels built from data are written in both languages."""
 from __future__ import annotations
 
 import pandas as pd
 
+from loyaltylab import i18n
 from loyaltylab.analyses.clv.value import LTV_CAC_TARGET
 
 
@@ -49,8 +51,8 @@ def plot_sbg(result, ax=None, unit: str | None = None):
     for i, (name, proj) in enumerate(projections.items()):
         color = PALETTE[i % len(PALETTE)]
         obs = proj.dropna(subset=["observed_pct"])
-        ax.plot(obs["period"], obs["observed_pct"], "o", color=color, label=f"{name} observed")
-        ax.plot(proj["period"], proj["expected_pct"], "-", color=color, label=f"{name} sBG")
+        ax.plot(obs["period"], obs["observed_pct"], "o", color=color, label=i18n.t(f"{name} observed", f"{name} 实际"))
+        ax.plot(proj["period"], proj["expected_pct"], "-", color=color, label=i18n.t(f"{name} sBG", f"{name} sBG 模型"))
         ax.axvline(obs["period"].max(), color="#999999", ls=":", lw=1)
     ax.set_xlabel(unit.capitalize())
     ax.set_ylabel("% of cohort still customers")
