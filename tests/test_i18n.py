@@ -106,7 +106,7 @@ def test_sections_keep_the_cells_of_the_reports_language():
         return book
 
     for language, kept in [("en", ["shared", "English"]), ("zh", ["shared", "中文", "course zh"]),
-                           ("both", ["shared", "English", "中文", "course zh"])]:
+                           ("both", ["shared", "中文", "English", "course zh"])]:
         book = nb()
         sections.drop_sections(book, course_data=True, language=language)
         assert [c.source for c in book.cells] == kept, language
@@ -217,3 +217,26 @@ def test_a_chinese_batch_leaves_nothing_english_only(small_course_dir, tmp_path,
     if english:
         left["index"] = english
     assert left == {}
+
+
+def test_two_language_reports_put_each_chinese_cell_before_its_english_twin():
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_markdown_cell(src, metadata={"tags": tags}) for src, tags in
+                  [("# Title", ["lang-en"]), ("# 标题", ["lang-zh"]), ("shared", []), ("## One", ["lang-en"]),
+                   ("## 一", ["lang-zh"])]]
+    sections.drop_sections(book, course_data=True, language="both")
+    assert [c.source for c in book.cells] == ["# 标题", "# Title", "shared", "## 一", "## One"]
+
+
+def test_labels_part_names_and_dates_for_a_chinese_reader():
+    with i18n.language("both"):
+        assert i18n.label("Parameters of this run", "本次运行的参数") == "本次运行的参数 / Parameters of this run"
+        assert report.part_label({"filters": {"region": "North"}}) == "地区 (region): North"
+    with i18n.language("zh"):
+        assert report.part_label({"filters": {"region": "North", "Contract": "Two year"}}) == "地区：North; Contract：Two year"
+        assert i18n.term("segment[Standard]") == "细分市场 = Standard"
+        assert i18n.term("provider_proactive:customer_proactive") == "企业主动服务 × 顾客主动参与"
+    assert report.part_label({"filters": {"region": "North"}}) == "region: North"
+    assert i18n.term("segment[Standard]") == "segment[Standard]"  # English keeps the design name
+    dates = pd.DataFrame({"first_date": pd.to_datetime(["2023-07-01", None])})
+    assert display.for_people(dates)["First date"].tolist() == ["2023-07-01", "–"]

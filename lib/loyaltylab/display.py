@@ -88,10 +88,12 @@ def _whole(value) -> bool:
 
 
 def _cell(value, precision: int, *, p: bool, whole: bool, not_reached: bool) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, (bool, np.bool_)):
         return i18n.word("yes" if value else "no")
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")  # a date, not 'YYYY-MM-DD 00:00:00'
     if not isinstance(value, (int, float, np.integer, np.floating)):
         return i18n.word(str(value))
     x = float(value)

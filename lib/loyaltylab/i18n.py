@@ -72,6 +72,15 @@ def t(en: str, zh: str) -> str:
     return f"{zh}\n{en}" if zh != en else en
 
 
+def label(en: str, zh: str) -> str:
+    """A short label written in both languages (``both``: ``中文 / English`` on one line, like :func:`word`)."""
+    if _current == "en":
+        return en
+    if _current == "zh":
+        return zh
+    return f"{zh} / {en}" if zh != en else en
+
+
 @lru_cache(maxsize=1)
 def glossary() -> dict[str, str]:
     """English label → Chinese, merged from every ``glossary/*.json`` file (sorted by name; keys must agree)."""
@@ -210,9 +219,49 @@ def translate_figure(fig) -> None:
         return
     for artist in figure_texts(fig):
         text = artist.get_text()
-        new = word(text)
+        new = word(text, sep="\n")  # both: two lines, so a chart keeps its width
         if new != text:
             artist.set_text(new)
     for ax in fig.axes:
         _axis_formatter(ax.xaxis)
         _axis_formatter(ax.yaxis)
+
+
+@lru_cache(maxsize=1)
+def column_names() -> dict[str, str]:
+    """The course data's canonical column names in Chinese (``glossary/columns/*.json``), kept apart from the label
+    glossary: ``churned`` the column is 是否流失, "Churned" the headline is 已流失."""
+    merged: dict[str, str] = {}
+    folder = resources.files("loyaltylab") / "glossary" / "columns"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".json"):
+            merged.update({k: v for k, v in json.loads(entry.read_text(encoding="utf-8")).items()
+                           if not k.startswith("_")})
+    return merged
+
+
+def column(name) -> str:
+    """A column name inside a sentence, caption or chart title: a canonical column in Chinese (``segment`` → 细分市场;
+    ``both``: 细分市场 (segment)); any other name — a user's own column — exactly as it is."""
+    text = "" if name is None else str(name)
+    zh = column_names().get(text)
+    if _current == "en" or zh is None:
+        return text
+    return zh if _current == "zh" else f"{zh} ({text})"
+
+
+DESIGN_TERM = re.compile(r"^(?P<col>[^\[\]:]+)\[(?:T\.)?(?P<level>[^\]]*)\]$")
+
+
+def term(name) -> str:
+    """A model term (a design column) for a reader: ``segment[Standard]`` → 'segment = Standard' (细分市场 = Standard),
+    ``a:b`` → 'a × b'; plain columns through :func:`column`. English keeps the design name as it is."""
+    text = "" if name is None else str(name)
+    if _current == "en":
+        return text
+    if ":" in text and "[" not in text:
+        return " × ".join(term(part) for part in text.split(":"))
+    m = DESIGN_TERM.match(text)
+    if m:
+        return f"{column(m['col'])} = {m['level']}"
+    return column(text)

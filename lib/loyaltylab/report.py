@@ -806,7 +806,7 @@ def _export_kept(nb, executed: Path, html_path: Path, show_code: bool, title, er
     papermill_marked = any("papermill-error-cell-tag" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
     if error and not papermill_marked:  # a timeout or dead kernel leaves no error output: say it at the top
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
-            f'<div style="color:#b00020;font-weight:bold">{i18n.t("This report failed", "本报告运行失败")}: '
+            f'<div style="color:#b00020;font-weight:bold">{i18n.label("This report failed", "本报告运行失败")}: '
             f'{html.escape(error)}</div>',
             id="loyaltylab-failed"))
     for cell in nb.cells:  # warnings are for the analyst (executed.ipynb keeps them), not the manager's report
@@ -887,7 +887,9 @@ def part_label(parameters: dict) -> str:
     filters = parameters.get("filters") if isinstance(parameters, dict) else None
     if not isinstance(filters, dict) or not filters:
         return ""
-    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in filters.items())
+    colon = "：" if i18n.current() == "zh" else ": "
+    return "; ".join(f"{i18n.column(k)}{colon}{', '.join(map(str, v)) if isinstance(v, list) else v}"
+                     for k, v in filters.items())
 
 
 def notebook_title(nb) -> str:
@@ -905,7 +907,7 @@ def _parameters_note(parameters: dict) -> str:
         f"<code>{html.escape(k)}={html.escape(json.dumps(v, ensure_ascii=False, default=str))}</code>"
         for k, v in sorted(display_parameters(parameters).items())
     )
-    return f'<p style="color:#555;font-size:90%">{i18n.t("Parameters of this run", "本次运行的参数")}: {items}</p>'
+    return f'<p style="color:#555;font-size:90%">{i18n.label("Parameters of this run", "本次运行的参数")}: {items}</p>'
 
 
 def _fallback_page(name: str, error: str) -> str:
@@ -1344,7 +1346,8 @@ def _with_intervals(items: list[tuple], context: dict | None = None) -> list[tup
         label, text = say_headline(str(key), value, context)
         if low and high and low[1] is not None and high[1] is not None:
             a, b = _fmt_number(low[1]), _fmt_number(high[1])
-            text += f" ({a} to {b})" if a.startswith("-") or b.startswith("-") else f" ({a}–{b})"
+            text += (i18n.label(f" ({a} to {b})", f"（{a} 至 {b}）") if a.startswith("-") or b.startswith("-")
+                     else f" ({a}–{b})")
             i += 2
         out.append((label, text))
         i += 1
@@ -1464,8 +1467,8 @@ def _render_index(manifest: dict) -> str:
             more = len(items) - MAX_HEADLINE
             headline += f"<dt>…</dt><dd>{_br(t(f'{more} more in results.json', f'另有 {more} 项见 results.json'))}</dd>"
         headline = f'<dl class="headline">{headline}</dl>' if headline else ""
-        link = f'<a href="{e(quote(job["report"]))}">{_br(t("report", "报告"))}</a>'
-        made = (f'<div class="meta">{_br(t("made", "生成于"))} {e(str(job["made_at"]).replace("T", " ")[:16])}'
+        link = f'<a href="{e(quote(job["report"]))}">{i18n.label("report", "报告")}</a>'
+        made = (f'<div class="meta">{i18n.label("made", "生成于")} {e(str(job["made_at"]).replace("T", " ")[:16])}'
                 '</div>') if job.get("made_at") else ""
         title = job.get("title") or job["name"]
         about = " · ".join(x for x in (f"<code>{e(job['name'])}</code>", e(say_period(context))) if x)
@@ -1481,26 +1484,28 @@ def _render_index(manifest: dict) -> str:
         inputs = "".join(
             f"<li><code>{e(path)}</code> sha256 <code>{e(digest) if digest else 'missing'}</code></li>"
             for path, digest in job["inputs"].items()
-        ) or f"<li>{_br(t('none recorded', '无记录'))}</li>"
+        ) or f"<li>{i18n.label('none recorded', '无记录')}</li>"
         provenance.append(
             f"<details><summary><b>{e(job['name'])}</b> — "
-            f"{_br(t('ok', '成功') if job['status'] == 'ok' else t('failed', '失败'))}</summary>"
-            f"<p>{_br(t('Notebook', '笔记本'))} <code>{e(job['notebook'])}</code></p>"
-            f"<p>{_br(t('Parameters', '参数'))}</p><pre>{e(params)}</pre>"
-            f"<p>{_br(t('Input files', '输入文件'))}</p><ul>{inputs}</ul></details>"
+            f"{i18n.label('ok', '成功') if job['status'] == 'ok' else i18n.label('failed', '失败')}</summary>"
+            f"<p>{i18n.label('Notebook', '笔记本')} <code>{e(job['notebook'])}</code></p>"
+            f"<p>{i18n.label('Parameters', '参数')}</p><pre>{e(params)}</pre>"
+            f"<p>{i18n.label('Input files', '输入文件')}</p><ul>{inputs}</ul></details>"
         )
     packages = ", ".join(f"{e(k)} {e(str(v))}" for k, v in manifest["packages"].items())
     n_failed = summary["failed"]
-    verdict = t(f'{summary["ok"]} ok, <span class="{"failed" if n_failed else "ok"}">{n_failed} failed</span>',
-                f'{summary["ok"]} 个成功，<span class="{"failed" if n_failed else "ok"}">{n_failed} 个失败</span>')
-    generated = t(f'Generated {e(run["generated_at"])} · {summary["jobs"]} jobs: {_oneline(verdict)} · '
+    mark = "failed" if n_failed else "ok"
+    verdict_en = f'{summary["ok"]} ok, <span class="{mark}">{n_failed} failed</span>'
+    verdict_zh = f'{summary["ok"]} 个成功，<span class="{mark}">{n_failed} 个失败</span>'
+    generated = t(f'Generated {e(run["generated_at"])} · {summary["jobs"]} jobs: {verdict_en} · '
                   f'{run["total_seconds"]:.1f} s with {run["workers"]} worker(s) · details in '
                   f'<a href="{MANIFEST_JSON}">{MANIFEST_JSON}</a>',
-                  f'生成于 {e(run["generated_at"])} · 共 {summary["jobs"]} 个任务：{_oneline(verdict)} · '
+                  f'生成于 {e(run["generated_at"])} · 共 {summary["jobs"]} 个任务：{verdict_zh} · '
                   f'{run["total_seconds"]:.1f} 秒，{run["workers"]} 个进程 · 详见 <a href="{MANIFEST_JSON}">{MANIFEST_JSON}</a>')
-    heads = [t("Job", "任务"), t("Status", "状态"), t("Time", "用时"), t("Headline", "主要数字"), t("Report", "报告")]
-    head_row = "<th>#</th>" + "".join(f"<th>{_br(h)}</th>" for h in heads)
-    title = t("loyaltylab reports", "loyaltylab 报告").replace("\n", " / ")
+    heads = [i18n.label("Job", "任务"), i18n.label("Status", "状态"), i18n.label("Time", "用时"),
+             i18n.label("Headline", "主要数字"), i18n.label("Report", "报告")]
+    head_row = "<th>#</th>" + "".join(f"<th>{h}</th>" for h in heads)
+    title = i18n.label("loyaltylab reports", "loyaltylab 报告")
     dash_note = t("– : not available for these data (the report says why).", "–：这些数据无法计算（报告中说明了原因）。")
     html_lang = {"en": "en", "zh": "zh-CN"}.get(i18n.current(), "zh-CN")
     return f"""<!DOCTYPE html>
@@ -1525,9 +1530,9 @@ def _render_index(manifest: dict) -> str:
 {f'<p class="meta">{_br(dash_note)}</p>' if dashes else ""}
 <!-- deterministic:begin -->
 <section id="provenance">
-<h2>{_br(t("Provenance", "来源与可追溯信息"))}</h2>
+<h2>{i18n.label("Provenance", "来源与可追溯信息")}</h2>
 {chr(10).join(provenance)}
-<p class="meta">{_br(t("Packages", "软件包"))}: {packages}</p>
+<p class="meta">{i18n.label("Packages", "软件包")}: {packages}</p>
 </section>
 <!-- deterministic:end -->
 </body>
@@ -1538,10 +1543,6 @@ def _render_index(manifest: dict) -> str:
 def _br(text: str) -> str:
     """A two-language text (``both``) on two lines."""
     return text.replace("\n", "<br>")
-
-
-def _oneline(text: str) -> str:
-    return text.split("\n")[0]
 
 
 def write_index_html(manifest: dict, out_root: Path) -> Path:

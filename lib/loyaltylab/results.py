@@ -68,7 +68,9 @@ def write_results(results: dict, output_dir: str | Path, name: str = "results.js
 
 def written(path: str | Path) -> str:
     """The line a notebook prints after writing its results: 'Wrote reports/01_nps/results.json' (in its language)."""
-    shown = paths.display_path(path)
+    path = Path(path)
+    scratch = any(part.startswith(".work-") for part in path.parts)  # a batch job's folder before it moves into place
+    shown = path.name if scratch else paths.display_path(path)
     return i18n.t(f"Wrote {shown}", f"已写入 {shown}")
 
 

@@ -65,5 +65,19 @@ def drop_sections(nb, *, course_data: bool, interactive: bool = False, language:
     gone.update(tag for lang, tag in LANGUAGE_TAGS.items() if language not in (lang, "both"))
     keep = [c for c in nb.cells if not gone & set(tags(c)) or _failed(c)]
     removed = len(nb.cells) - len(keep)
-    nb.cells = keep
+    nb.cells = _chinese_first(keep) if language == "both" else keep
     return removed
+
+
+def _chinese_first(cells: list) -> list:
+    """In a two-language report each Chinese cell comes before its English twin, as every sentence the library
+    writes does (:func:`loyaltylab.i18n.t`); in the notebook itself the English cell comes first."""
+    out = list(cells)
+    i = 0
+    while i + 1 < len(out):
+        if "lang-en" in tags(out[i]) and "lang-zh" in tags(out[i + 1]):
+            out[i], out[i + 1] = out[i + 1], out[i]
+            i += 2
+        else:
+            i += 1
+    return out
