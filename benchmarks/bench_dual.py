@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_io import plain_read_seconds, with_floor  # noqa: E402
+from bench_notebooks import empty_job_seconds  # noqa: E402
 
 
 def _peak_mib() -> float:
@@ -59,6 +62,8 @@ def worker(n: int, notebook: bool) -> list[dict]:
             return value
 
         loaded = lap("dual: load (shared loaders: read + validate 3 files)", lambda: dual.load(params))
+        rows[-1] = with_floor(rows[-1], "pyarrow.csv.read_csv + to_pandas of the 3 files",
+                              plain_read_seconds(data / f"{t}.csv" for t in ("customers", "survey", "incidents")))
         result = lap("dual: run (every section)", lambda: dual.run(loaded, params))
         lap("dual: results.json document", result.to_results)
         if notebook:
@@ -66,6 +71,7 @@ def worker(n: int, notebook: bool) -> list[dict]:
                       lambda: report.run_notebook(ROOT / "notebooks" / dual.NOTEBOOK,
                                                   {"survey_path": str(data / "survey.csv")}, Path(tmp) / "report"))
             rows[-1]["status"] = job.status
+            rows[-1] = with_floor(rows[-1], "empty notebook job", empty_job_seconds(Path(tmp)))
     return rows
 
 

@@ -1,7 +1,11 @@
-"""NPS on a large export: overall, by three segment columns and by quarter, on ``n`` generated responses.
+"""NPS on a large export: overall, by three segment columns and by quarter, plain and cluster-robust, on ``n``
+generated responses; and counting people per group, the step the cluster-robust tables add.
 
 The frame is built directly with numpy (text segment columns, as a CSV would give them, real dates, customer ids
 with about two answers per customer), so only the analysis is timed. Each figure is the best of ``repeat`` runs.
+Floors: the cluster-robust tables against the same tables without clusters (issue 15 measured 30×), and
+``people_per_group`` (one int64 key per (group, customer) pair, sorted) against ``np.sort`` of that key — the bare
+library call it makes — with the ``np.unique(axis=1)`` of the (group, customer) pairs it replaced for comparison.
 ``python benchmarks/bench_nps.py [N]`` prints the rows; ``make bench`` runs it with the others.
 """
 from __future__ import annotations
@@ -13,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab.analyses import nps
+from loyaltylab.stats import clustered
 
 SEGMENTS = {
     "segment": (["Basic", "Standard", "Premium"], [0.5, 0.35, 0.15]),
@@ -41,6 +46,31 @@ def _best(fn, repeat: int) -> float:
     return min(times)
 
 
+def people_rows(frame: pd.DataFrame, repeat: int) -> list[dict]:
+    """People per segment: the int64-key count against sorting the key (floor) and np.unique of the pairs (before)."""
+    n = len(frame)
+    groups, _ = pd.factorize(frame["region"])
+    clusters = clustered.cluster_codes(frame, "customer_id")
+    width = int(clusters.max()) + 1
+    key = groups.astype("int64") * width + clusters
+
+    def unique_pairs():  # what the tables did before: distinct (group, customer) rows
+        pairs = np.unique(np.stack([groups, clusters]), axis=1)
+        return np.bincount(pairs[0], minlength=groups.max() + 1)
+
+    floor = _best(lambda: np.sort(key), repeat)
+    rows = []
+    for name, fn in (("people per region: clustered.people_per_group (one int64 key)",
+                      lambda: clustered.people_per_group(groups, clusters, groups.max() + 1)),
+                     ("people per region: np.unique(axis=1) of the pairs (before)", unique_pairs)):
+        t = _best(fn, repeat)
+        rows.append({"benchmark": name, "responses": n, "seconds": round(t, 3), "floor": "np.sort(int64 key)",
+                     "floor_seconds": round(floor, 3), "ratio": round(t / floor, 1)})
+    expected = unique_pairs()
+    assert np.array_equal(clustered.people_per_group(groups, clusters, groups.max() + 1), expected)
+    return rows
+
+
 def bench(n: int = 1_000_000, repeat: int = 3) -> list[dict]:
     t0 = time.perf_counter()
     frame = make_frame(n)
@@ -53,18 +83,28 @@ def bench(n: int = 1_000_000, repeat: int = 3) -> list[dict]:
             nps.by_segment(frame, col, cluster_col=cluster)
         nps.trend(frame, period="Q", cluster_col=cluster)
 
-    timings = {
-        "NPS overall": lambda: nps.overall(frame),
-        **{f"NPS by {col}": (lambda c=col: nps.by_segment(frame, c)) for col in SEGMENTS},
-        "NPS by quarter": lambda: nps.trend(frame, period="Q"),
-        "overall + 3 segment columns + quarter": everything,
-        "the same, cluster-robust by customer_id": lambda: everything("customer_id"),
-    }
-    rows = [{"benchmark": f"build the frame ({n:,} responses, numpy)", "seconds": round(build, 3), "responses": n}]
-    for name, fn in timings.items():
-        rows.append({"benchmark": f"{name} ({n:,} responses)", "seconds": round(_best(fn, repeat), 3),
-                     "responses": n})
-    return rows
+    rows = [{"benchmark": f"build the frame ({n:,} responses, numpy; setup)", "seconds": round(build, 3),
+             "responses": n}]
+    plain = {}
+    for name, kind in (("overall", None), *((f"by {col}", col) for col in SEGMENTS), ("by quarter", "Q")):
+        def fn(cluster=None, kind=kind):
+            if kind is None:
+                return nps.overall(frame, cluster_col=cluster)
+            if kind == "Q":
+                return nps.trend(frame, period="Q", cluster_col=cluster)
+            return nps.by_segment(frame, kind, cluster_col=cluster)
+
+        plain[name] = _best(fn, repeat)
+        robust = _best(lambda fn=fn: fn("customer_id"), repeat)
+        rows.append({"benchmark": f"NPS {name}, cluster-robust by customer", "responses": n,
+                     "seconds": round(robust, 3), "floor": "the same table without clusters",
+                     "floor_seconds": round(plain[name], 3), "ratio": round(robust / plain[name], 1)})
+    everything_plain = _best(everything, repeat)
+    everything_robust = _best(lambda: everything("customer_id"), repeat)
+    rows.append({"benchmark": "NPS overall + 3 segment columns + quarter, cluster-robust", "responses": n,
+                 "seconds": round(everything_robust, 3), "floor": "the same tables without clusters",
+                 "floor_seconds": round(everything_plain, 3), "ratio": round(everything_robust / everything_plain, 1)})
+    return rows + people_rows(frame, repeat)
 
 
 if __name__ == "__main__":

@@ -742,3 +742,183 @@ def test_detect_encoding(text, encoding, detected):
 )
 def test_looks_chinese(sample, encoding, chinese):
     assert io._looks_chinese(sample.encode(encoding)) is chinese
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Issue 15: the pyarrow fast path (io_arrow) gives the reference path's frames and errors, and is taken on plain files
+# ---------------------------------------------------------------------------------------------------------------------
+def _read_both(monkeypatch, read):
+    """``read()`` with the fast path (its unexpected exceptions raised) and with the pandas path only."""
+    from loyaltylab import io_arrow
+
+    monkeypatch.setattr(io_arrow, "STRICT", True)
+    out = []
+    for enabled in (True, False):
+        monkeypatch.setattr(io_arrow, "ENABLED", enabled)
+        try:
+            out.append(("frame", read()))
+        except DataError as exc:
+            out.append(("error", str(exc)))
+    return out
+
+
+def _assert_same(fast, reference):
+    assert fast[0] == reference[0], (fast, reference)
+    if fast[0] == "error":
+        assert fast[1] == reference[1]
+        return
+    a, b = fast[1], reference[1]
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert type(a.index) is type(b.index) and a.index.equals(b.index)
+    assert a.attrs == b.attrs
+    for col in a.columns:  # missing cells: NaN and None are told apart too
+        if a[col].dtype == object:
+            missing = b[col].isna().to_numpy()
+            assert [type(v) for v in a[col][missing]] == [type(v) for v in b[col][missing]], col
+
+
+FAST_CSV = [  # (id, bytes): each read by read_raw and by read_table as survey and customers, both paths compared
+    ("plain", csv_text(SURVEY_HEADER, SURVEY_ROWS).encode()),
+    ("customers", csv_text(CUSTOMERS_HEADER, CUSTOMERS_ROWS).encode()),
+    ("missing-tokens", b"customer_id,nps,segment,x\nC1,NA,N/A,-\nC2,,null,#N/A\nC3,7,\"\",NaN\n"),
+    ("blank-token-with-spaces", "customer_id,nps,segment\nC1,9,NA \nC2,7,Basic\u3000\nC3,6,\xa0x\n".encode()),
+    ("id-with-spaces-and-missing", b"customer_id,nps\nC1 ,9\n,7\nC3\t,6\n"),
+    ("ints-with-missing", b"customer_id,nps,tenure_days\nC1,9,10\nC2,,\nC3,6,30\n"),
+    ("floats", b"customer_id,monthly_revenue,acquisition_cost\nC1,29.5,120\nC2,-0.25,3.\nC3,.5,7\n"),
+    ("long-floats", b"customer_id,monthly_revenue\nC1,0.30000000000000004\nC2,30.333333333333332\nC3,1\n"),
+    ("numbers-pandas-reads-its-way", b"customer_id,x,y,z\nC1,+5,1e5,0x1F\nC2,6,2E3,0x20\nC3,inf,3,7\n"),
+    ("ids-as-text", b"customer_id,response_id,nps\n00039,1E1,9\n123456789012345678,0.50,7\nC3,R3,6\n"),
+    ("quotes", b'customer_id,comment,nps\nC1,"slow, then fine",9\nC2,"two\nlines",7\nC3,"say ""hi""",6\n'),
+    ("crlf-and-cr", b"customer_id,nps\r\nC1,9\r\nC2,7\r\nC3,6\r\n"),
+    ("cr-only", b"customer_id,nps\rC1,9\rC2,7\rC3,6\r"),
+    ("blank-lines", b"\n\ncustomer_id,nps\n\nC1,9\n\nC2,7\nC3,6\n\n\n"),
+    ("trailing-delimiter", b"customer_id,nps,\nC1,9,\nC2,7,\nC3,6,\n"),
+    ("bom-semicolon", "\ufeffcustomer_id;nps;segment\nC1;9;Basic\nC2;7;Premium\nC3;6;Basic\n".encode()),
+    ("tab", b"customer_id\tnps\tsegment\nC1\t9\tBasic\nC2\t7\tPremium\nC3\t6\tBasic\n"),
+    ("header-names", "Customer_ID,ＮＰＳ,seg\u200bment\nC1,9,Basic\nC2,7,Basic\nC3,6,Premium\n".encode()),
+    ("chinese", "customer_id,nps,comment,segment\nC1,9,服务很好，响应快,基础\nC2,7,价格偏高,高级\nC3,6,,基础\n".encode()),
+    ("true-false", b"customer_id,nps,x\nC1,9,True\nC2,7,False\nC3,6,TRUE\n"),
+    ("flags-and-dates", b"customer_id,churned,signup_date,churn_date\nC1,yes,2024/03/05,\nC2,no,20240305,\n"
+     b"C3,1,2024-03-05 10:00,2024-06-01\n"),
+    ("empty-columns", b"customer_id,,nps,x\nC1,,9,\nC2,,7,\nC3,,6,\n"),
+    ("leading-spaces", b"customer_id, nps, segment\nC1, 9, Basic\nC2, 7, Premium\nC3, 6, Basic\n"),
+    ("unclosed-quote-last-line", b'customer_id,nps,comment\nC1,9,ok\nC2,7,"fine, thanks'),
+    ("totals-row", b"customer_id,nps\nC1,9\nC2,7\nTotal,16\n"),
+    ("duplicate-keys-and-range", b"response_id,customer_id,nps\nR1,C1,9\nR1,C2,12\nR3,C3,6\n"),
+    ("one-column", b"customer_id\nC1\n\nC2\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), FAST_CSV, ids=[c[0] for c in FAST_CSV])
+def test_fast_path_reads_csv_like_the_reference(tmp_path, monkeypatch, name, content):
+    path = write(tmp_path, f"{name}.csv", content)
+    for read in (lambda: io.read_raw(path), lambda: io.read_table(path, "survey", required=()),
+                 lambda: io.read_table(path, "customers", required=())):
+        _assert_same(*_read_both(monkeypatch, read))
+
+
+def _parquet_frames():
+    n = 6
+    return [
+        ("plain", pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "nps": [9, 7, 6, 10, 0, 3],
+                                "date": pd.date_range("2024-01-01", periods=n)})),
+        ("text-missing-blank-spaces", pd.DataFrame({
+            "customer_id": ["C1", None, " C3", "C4", "C5", "C6"], "segment": ["a", "", "NA ", None, "b", "\u3000c"],
+            "nps": [1.0, np.nan, 3.0, 4.0, 5.0, 6.0]})),
+        ("numeric-ids", pd.DataFrame({"customer_id": np.arange(n, dtype="int64"), "response_id": np.arange(n) + 0.0,
+                                      "nps": pd.array([1, None, 3, 4, 5, 6], dtype="Int64")})),
+        ("dates-flags-bools", pd.DataFrame({
+            "customer_id": [f"C{i}" for i in range(n)], "churned": np.array([0, 1, 0, 1, 0, 0], dtype="int8"),
+            "signup_date": pd.date_range("2023-01-01", periods=n, tz="Europe/Berlin"),
+            "churn_date": pd.to_datetime([None, "2024-01-01", None, "2024-02-01", None, None]),
+            "x": [True, False, True, True, False, False]})),
+        ("saved-index", pd.DataFrame({"nps": [1, 2, 3, 4, 5, 6]}, index=pd.Index(list("abcdef"), name="customer_id"))),
+        ("totals-row", pd.DataFrame({"customer_id": ["C1", "C2", "Total", "C4", "C5", "C6"], "nps": [1, 2, 3, 4, 5, 6]})),
+        ("bool-as-number", pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "nps": [True] * n})),
+        ("dates-as-date32", pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)],
+                                          "date": [dt.date(2024, 1, d) for d in range(1, n)] + [None],
+                                          "comment": [dt.date(2024, 2, 1)] * n})),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_parquet_frames())), ids=[c[0] for c in _parquet_frames()])
+def test_fast_path_reads_parquet_like_the_reference(tmp_path, monkeypatch, case):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    name, frame = _parquet_frames()[case]
+    path = tmp_path / f"{name}.parquet"
+    if name == "dates-as-date32":  # as polars, R or Spark write dates
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    else:
+        frame.to_parquet(path)
+    for read in (lambda: io.read_raw(path), lambda: io.read_table(path, "survey", required=()),
+                 lambda: io.read_table(path, "customers", required=())):
+        _assert_same(*_read_both(monkeypatch, read))
+
+
+def test_fast_path_is_taken_on_plain_files(tmp_path, monkeypatch):
+    """The course files (and their Parquet copies) are read and validated by io_arrow, not the slow path."""
+    from loyaltylab import io_arrow
+
+    monkeypatch.setattr(io_arrow, "STRICT", True)
+    course = project_root() / "data" / "course"
+    if not (course / "survey.csv").exists():
+        pytest.skip("course data not generated (make data)")
+    for table in ("customers", "survey", "incidents"):
+        frame = pd.read_csv(course / f"{table}.csv", dtype={"customer_id": str, "response_id": str}, nrows=2000)
+        frame.to_parquet(tmp_path / f"{table}.parquet", index=False)
+        for path in (course / f"{table}.csv", tmp_path / f"{table}.parquet"):
+            p, source, suffix = io._checked_path(path)
+            ids = io._id_keys(c for c, rule in io.RULES[table].items() if rule.kind in ("key", "id"))
+            assert io_arrow.read_raw(p, source, suffix, None, None, ids) is not None, path
+            assert io_arrow.read_table(p, source, suffix, table, None, None, None, None, None, ids)[0] is not None, path
+
+
+def test_fast_path_parquet_columns_are_writable_like_pandas(tmp_path):
+    """pyarrow may convert numbers and dates without a copy (read-only memory); the frame must be as writable as
+    pd.read_parquet's, or a notebook's ``df.loc[i, col] = v`` fails."""
+    n = 50
+    pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "signup_date": pd.date_range("2023-01-01", periods=n),
+                  "monthly_revenue": np.linspace(1, 50, n), "tenure_days": np.arange(n)}).to_parquet(
+        tmp_path / "c.parquet", index=False)
+    for frame in (io.read_raw(tmp_path / "c.parquet"), io.read_table(tmp_path / "c.parquet", "customers",
+                                                                       required=())):
+        for col in frame.columns:
+            frame.loc[0, col] = frame.loc[1, col]
+        assert frame.iloc[0].equals(frame.iloc[1])
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_read_table_usecols_keeps_the_same_rows_and_values(tmp_path, monkeypatch, suffix):
+    from loyaltylab import io_arrow
+
+    content = csv_text(SURVEY_HEADER, SURVEY_ROWS + [",,,,,7", "R5,C5,2024-04-01,,x,1"])  # a blank-but-P5 row
+    path = write(tmp_path, "s.csv", content)
+    if suffix == "parquet":
+        pd.read_csv(path, dtype=str).to_parquet(tmp_path / "s.parquet", index=False)
+        path = tmp_path / "s.parquet"
+    with pytest.raises(DataError, match="satisfaction"):
+        io.read_table(path, "survey")
+    for enabled in (True, False):
+        monkeypatch.setattr(io_arrow, "ENABLED", enabled)
+        part = io.read_table(path, "survey", usecols=["customer_id", "nps", "date", "nope"])
+        assert list(part.columns) == ["customer_id", "date", "nps"]  # file order; "satisfaction: x" not checked
+        assert list(part.index) == [0, 1, 2, 3, 4]
+        assert part["nps"].tolist()[:3] == [9.0, 7.0, 3.0] and part["date"].dtype == "datetime64[ns]"
+        assert part.attrs["loyaltylab"]["source"] == display_path(path)
+
+
+def test_load_survey_only_used_columns_gives_the_same_data(tmp_path):
+    from loyaltylab import loaders
+
+    rows = [r.replace("R", "RA") + ",ok,en" for r in SURVEY_ROWS] + [r + ",,zh" for r in SURVEY_ROWS]
+    content = csv_text(SURVEY_HEADER + ",comment,language", rows)
+    path = write(tmp_path, "survey.csv", content)
+    kwargs = {"date_col": "date", "cluster_col": "customer_id", "measures": (), "min_cell": 1}
+    full = loaders.load_survey(path, **kwargs)
+    part = loaders.load_survey(path, only_used_columns=True, **kwargs)
+    pd.testing.assert_frame_equal(full.frame, part.frame)
+    assert (full.dropped_rows, full.inputs, full.source) == (part.dropped_rows, part.inputs, part.source)
+    assert loaders._used_columns({"score_col": "nps", "date_col": None, "comment_col": None, "cluster_col": None,
+                                  "segment_cols": (), "filters": {}}, (), ("perceptions",)) is None

@@ -11,7 +11,12 @@ Reading (:func:`read_raw`)
       decode the same bytes, so plausibility decides (:func:`_looks_chinese`): Chinese characters are pairs of
       high bytes, accented Latin letters single high bytes between ASCII letters. When the first 64 KiB were plain
       ASCII and a later byte does not decode, the whole file decides. The delimiter is detected among ``,`` ``;``
-      and tab. pandas' C parser does the reading, with our header names, so a million rows take seconds.
+      and tab. pandas' C parser does the reading, with our header names.
+    * Speed: a UTF-8 CSV or a Parquet file is first read by :mod:`loyaltylab.io_arrow` — pyarrow's reader and the
+      checks below on Arrow arrays, once per distinct value — which returns exactly this module's frame, or declines
+      at the first thing out of the ordinary (a cell starting with a space, a number pandas and Arrow read
+      differently, any rule broken) so that the pandas path here reads the file and words the error. A million
+      survey rows take a few seconds (benchmarks/bench_io.py: ≤ 1.5× pyarrow's CSV reader, ≤ 2× pd.read_parquet).
     * A trailing delimiter (an empty last field on every or some rows) is dropped, never read as an index that
       shifts every column; a row with a non-empty value beyond the header is an error naming the rows.
     * Id columns (:data:`ID_COLUMNS`, and in :func:`read_table` the columns mapped onto them) are text exactly as
@@ -80,6 +85,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from loyaltylab import outputs  # imports only paths and errors: no cycle
 from loyaltylab.constants import EXPECTATION_ITEMS, IMPORTANCE_COLUMNS, PERCEPTION_ITEMS, TABLE_COLUMNS
 from loyaltylab.errors import MAX_EXAMPLES, DataError, spreadsheet_row
 from loyaltylab.paths import TABLES, display_path
@@ -183,7 +189,23 @@ def read_raw(
     ``id_columns`` (default :data:`ID_COLUMNS`, matched ignoring case and width) are read as text exactly as in the
     file. What was detected is kept in ``df.attrs["loyaltylab"]`` (source, format, encoding, sep, sheet). Any
     problem reading the file is a DataError.
+
+    UTF-8 CSV and Parquet files are read by :mod:`loyaltylab.io_arrow` (pyarrow, same frame) unless anything in
+    them is out of the ordinary; then, and for everything else, by the pandas path below, the reference.
     """
+    p, source, suffix = _checked_path(path)
+    ids = _id_keys(ID_COLUMNS if id_columns is None else id_columns)
+    if suffix not in EXCEL_EXTENSIONS:
+        from loyaltylab import io_arrow
+
+        df = io_arrow.read_raw(p, source, suffix, encoding, sep, ids)
+        if df is not None:
+            return df
+    return _read_raw(p, source, suffix, encoding, sep, sheet, ids)
+
+
+def _checked_path(path) -> tuple[Path, str, str]:
+    """The file, its display name and lower-case suffix; a missing, empty or unsupported file is a DataError."""
     p = Path(path).expanduser()
     source = display_path(p)
     if not p.exists():
@@ -201,8 +223,11 @@ def read_raw(
         raise DataError(source, None, f"cannot open the file ({exc.strerror or exc})") from None
     if size == 0:
         raise DataError(source, None, "file is empty")
+    return p, source, suffix
 
-    ids = _id_keys(ID_COLUMNS if id_columns is None else id_columns)
+
+def _read_raw(p: Path, source: str, suffix: str, encoding, sep, sheet, ids: frozenset[str]) -> pd.DataFrame:
+    """:func:`read_raw` the pandas way: every format, every message."""
     info: dict = {"source": source, "path": str(p)}
     try:
         if suffix in TEXT_EXTENSIONS:
@@ -698,7 +723,12 @@ def _finish(df: pd.DataFrame, names: list[str], blank: set[str], source: str, id
             error_cells: Mapping[int, list] | None = None, excel: bool = False) -> pd.DataFrame:
     """Name the columns, drop empty columns without a header, blank tokens → missing, refuse Excel error cells in
     number and id columns, ids → text, drop blank rows (keeping the index: row ``i`` stays file row ``i + 2``),
-    refuse totals rows."""
+    refuse totals rows. Columns read by :mod:`loyaltylab.io_arrow` (not a frame) are finished there, the same
+    steps on Arrow arrays."""
+    if not isinstance(df, pd.DataFrame):
+        from loyaltylab import io_arrow
+
+        return io_arrow.finish(df, source, ids)
     df.columns = names
     if error_cells:
         _refuse_excel_errors(df, error_cells, source, ids)
@@ -823,22 +853,29 @@ def _refuse_totals_rows(df: pd.DataFrame, id_cols: list[str], source: str, label
         return
     numeric = [c for c in df.columns if ptypes.is_numeric_dtype(df[c]) and not ptypes.is_bool_dtype(df[c])
                and c not in id_cols]
-    if not numeric:
-        return
-    totals = df[numeric].sum(axis=0, skipna=True).to_numpy(dtype="float64")
-    candidates = df.loc[no_id, numeric].to_numpy(dtype="float64", na_value=np.nan)  # only the rows without an id
+    found = _totals_by_sum(df[numeric], no_id) if numeric else None
+    if found is not None:
+        mask, summed = found
+        col = id_cols[0]
+        raise _error(source, labels.get(col, col), f"a totals row (no id; {', '.join(map(str, summed[:3]))} "
+                     "equal the sum of the other rows), not data; delete it from the file", df[col], mask)
+
+
+def _totals_by_sum(numeric: pd.DataFrame, no_id: np.ndarray) -> tuple[np.ndarray, list] | None:
+    """Rows without an id whose numbers each equal the sum of the other rows: (row mask, the columns that add
+    up), or None."""
+    totals = numeric.sum(axis=0, skipna=True).to_numpy(dtype="float64")
+    candidates = numeric.loc[no_id].to_numpy(dtype="float64", na_value=np.nan)  # only the rows without an id
     present = ~np.isnan(candidates)
     # the row equals the sum of the others ⇔ 2·value = column total
     equal = np.isclose(2 * candidates, totals, rtol=1e-6, atol=0.011) & present
     nonzero = present & (candidates != 0)
     is_total = (equal | ~present).all(axis=1) & nonzero.any(axis=1)
-    if is_total.any():
-        mask = np.zeros(len(df), dtype=bool)
-        mask[np.flatnonzero(no_id)[is_total]] = True
-        col = id_cols[0]
-        summed = [c for c, hit in zip(numeric, equal[is_total].any(axis=0)) if hit]
-        raise _error(source, labels.get(col, col), f"a totals row (no id; {', '.join(map(str, summed[:3]))} "
-                     "equal the sum of the other rows), not data; delete it from the file", df[col], mask)
+    if not is_total.any():
+        return None
+    mask = np.zeros(len(numeric), dtype=bool)
+    mask[np.flatnonzero(no_id)[is_total]] = True
+    return mask, [c for c, hit in zip(numeric.columns, equal[is_total].any(axis=0)) if hit]
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -1059,11 +1096,22 @@ def _dates_from_numbers(num: pd.Series) -> pd.Series:
     return out
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _parse_date_text(text: pd.Series) -> pd.Series:
-    norm = (text.str.replace(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})(?:\s*日)?", r"\1-\2-\3", regex=True)
-            .str.replace(r"\s+", " ", regex=True).str.strip()
-            # a UTC offset is dropped: the local wall-clock date is the business date
-            .str.replace(r"(\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}:?\d{2})$", r"\1", regex=True))
+    """Dates written as text (stripped strings, one per distinct value) → datetime64[ns], NaT where not a date.
+    Plain ``YYYY-MM-DD`` values, which the normalising below leaves as they are, skip it."""
+    plain = np.fromiter((_ISO_DAY.fullmatch(v) is not None for v in text), dtype=bool, count=len(text))
+    norm = text
+    if not plain.all():
+        rest = text[~plain]
+        rest = (rest.str.replace(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})(?:\s*日)?", r"\1-\2-\3", regex=True)
+                .str.replace(r"\s+", " ", regex=True).str.strip()
+                # a UTC offset is dropped: the local wall-clock date is the business date
+                .str.replace(r"(\d:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}:?\d{2})$", r"\1", regex=True))
+        norm = text.copy()
+        norm[~plain] = rest
     out = pd.to_datetime(norm, format="ISO8601", errors="coerce")
     if out.dt.tz is not None:
         out = out.dt.tz_localize(None)
@@ -1386,25 +1434,47 @@ def _did_you_mean(name, choices) -> str:
     return f" (did you mean '{guess}'?)" if guess else ""
 
 
+@outputs.reused_in_batch
 def read_table(path, table: str, *, columns: Mapping[str, str] | None = None, required: Iterable[str] | None = None,
                snapshot_date=None, encoding: str | None = None, sep: str | None = None,
-               sheet: str | int | None = None) -> pd.DataFrame:
+               sheet: str | int | None = None, usecols: Iterable[str] | None = None) -> pd.DataFrame:
     """:func:`read_raw` + :func:`map_columns` + :func:`require_columns` + :func:`validate_frame`.
 
     ``required`` defaults to :data:`REQUIRED` for the table (pass ``()`` to require nothing). Columns named as a
     canonical column up to case and width (``NPS``) are renamed to it (:func:`match_canonical`); id columns (and
-    the columns mapped onto them) are read as text exactly as in the file.
+    the columns mapped onto them) are read as text exactly as in the file. ``usecols`` (names after mapping)
+    keeps only those columns: the others are neither validated nor returned, so a problem in them is not reported
+    (blank rows and totals rows are still judged on the whole file, so the rows are the same).
+
+    In a batch run the frame is built once per file content and options and reused by the batch's other jobs
+    (:func:`loyaltylab.outputs.reused_in_batch`, which also records the dates the frame covers for results.json).
     """
     _check_table(table)
     snapshot = parse_snapshot(snapshot_date)
+    usecols = None if usecols is None else [str(c) for c in usecols]
     id_columns = [c for c, rule in RULES[table].items() if rule.kind in ("key", "id")]
     if isinstance(columns, Mapping):
         id_columns += [str(user) for user, canon in columns.items() if canon in id_columns]
-    df = read_raw(path, encoding=encoding, sep=sep, sheet=sheet, id_columns=id_columns)
-    source = df.attrs["loyaltylab"]["source"]
+    p, source, suffix = _checked_path(path)
+    ids = _id_keys(id_columns)
+    df = None
+    if suffix not in EXCEL_EXTENSIONS:  # io_arrow reads and validates in one go when the file passes every rule
+        from loyaltylab import io_arrow
+
+        validated, plain = io_arrow.read_table(p, source, suffix, table, columns, required, snapshot, encoding, sep,
+                                               ids, usecols)
+        if validated is not None:
+            return validated
+        if plain:  # a rule is broken: the checks below word it, on the frame pyarrow reads (the same frame)
+            df = io_arrow.read_raw(p, source, suffix, encoding, sep, ids)
+    if df is None:
+        df = _read_raw(p, source, suffix, encoding, sep, sheet, ids)
     df = map_columns(df, table, columns, source=source)
     df = match_canonical(df, table, source=source)
     require_columns(df, REQUIRED[table] if required is None else required, source=source)
+    if usecols is not None:
+        wanted = set(usecols)
+        df = df[[c for c in df.columns if c in wanted]]
     labels = df.attrs.get("loyaltylab", {}).get("mapped", {})
     return validate_frame(df, table, source=source, snapshot_date=snapshot, labels=labels)
 

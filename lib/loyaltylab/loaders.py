@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from loyaltylab import io, paths, privacy
@@ -158,6 +159,7 @@ def load_survey(
     measures=tuple(SURVEY_MEASURES),
     keep=(),
     optional: bool = False,
+    only_used_columns: bool = False,
 ) -> SurveyData:
     """(Long on purpose: every survey analysis shares this one reading path and its options.)
 
@@ -175,6 +177,11 @@ def load_survey(
     names, say). ``optional=True``: a ``date_col``, ``comment_col``, ``cluster_col`` or segment column that the files
     lack is left out and listed in ``SurveyData.skipped`` instead of being an error (filters stay required).
 
+    ``only_used_columns=True`` reads and validates only the survey columns this call uses (ids, score, date,
+    comment and its language, cluster, segments, filters, ``keep``, the outcome measures) — faster on a wide survey
+    (a million responses with SERVQUAL items and comments), and a problem in another column is then not reported.
+    With ``measures`` beyond "outcomes" (items found by their names in the file) every column is read.
+
     Every problem is a one-line DataError: a bad parameter (ParameterError, before any file is read), a column named
     in the parameters that is missing, scores outside 0–10, non-integers or text, dates that are not dates, no
     survey customer_id found in the customers file, fewer than ``min_cell`` responses left after ``filters``. A
@@ -187,7 +194,9 @@ def load_survey(
     segment_cols, filters, read = p["segment_cols"], p["filters"], {"encoding": p["encoding"], "sheet": p["sheet"]}
     survey_file = paths.resolve_input(survey_path, "survey")
     required = [c for c in (score_col, date_col, comment_col, cluster_col) if c and not (optional and c != score_col)]
-    survey = io.read_table(survey_file, "survey", columns=p["columns"] or None, required=required, **read)
+    usecols = _used_columns(p, keep, measures) if only_used_columns else None
+    survey = io.read_table(survey_file, "survey", columns=p["columns"] or None, required=required, usecols=usecols,
+                           **read)
     source = survey.attrs.get("loyaltylab", {}).get("source", paths.display_path(survey_file))
     skipped = []
     if optional:
@@ -237,6 +246,18 @@ def load_survey(
                       source=source, skipped=tuple(skipped))
 
 
+def _used_columns(p: dict, keep, measures: tuple[str, ...]) -> list[str] | None:
+    """The canonical survey columns :func:`load_survey` uses with these parameters; None when the measures asked
+    for are found by name pattern in the file (SERVQUAL items, importance_*), so every column is read."""
+    if any(m != "outcomes" for m in measures):
+        return None
+    named = [p["score_col"], p["date_col"], p["comment_col"], p["cluster_col"], *p["segment_cols"], *p["filters"],
+             *(keep or ())]
+    implied = ["response_id", "customer_id", *(["language"] if p["comment_col"] else []),
+               *(OUTCOME_COLUMNS if measures else ())]
+    return list(dict.fromkeys(str(c) for c in [*named, *implied] if c))
+
+
 def _join_customers(survey, survey_file, customers_path, from_customers, p, read, inputs, source, segment_cols,
                     optional):
     """The segment / filter columns the survey lacks, from the customers file (joined on customer_id): ({column:
@@ -264,9 +285,12 @@ def _join_customers(survey, survey_file, customers_path, from_customers, p, read
                                       required=["customer_id"], **read)
         _require_joined_columns(customers, from_customers, segment_cols)
         inputs["customers"] = paths.display_path(customers_file)
-        match_rate = _join_match_rate(survey, customers, source, from_customers)
-        lookup = customers.set_index("customer_id")
-        joined = {col: survey["customer_id"].map(lookup[col]) for col in from_customers}
+        # one hash of the customers' ids serves the match rate and every joined column (what Series.map does,
+        # once per column)
+        where = pd.Index(customers["customer_id"]).get_indexer(survey["customer_id"].to_numpy())
+        match_rate = _join_match_rate(survey, customers, source, from_customers, where >= 0)
+        joined = {col: pd.Series(_take(customers[col], where), index=survey.index, name="customer_id")
+                  for col in from_customers}
     elif customers_path not in (None, ""):
         inputs["customers"] = paths.display_path(paths.resolve_input(customers_path, "customers"))
     return joined, match_rate, absent
@@ -289,12 +313,18 @@ def _require_joined_columns(customers: pd.DataFrame, columns, segment_cols) -> N
                             + f"; customers columns: {', '.join(names[:15])}{', …' if len(names) > 15 else ''}")
 
 
-def _join_match_rate(survey: pd.DataFrame, customers: pd.DataFrame, source: str, columns) -> float:
-    """Share of survey responses whose customer_id is in the customers table; none at all is a DataError (the
-    segment columns would silently all be missing). Ids are compared as text (io coerces both)."""
+def _take(column: pd.Series, where: np.ndarray):
+    """``column``'s values at positions ``where``, missing where -1 (NaN, NaT or <NA>, as Series.map gives)."""
+    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+    return pd.api.extensions.take(values, where, allow_fill=True)
+
+
+def _join_match_rate(survey: pd.DataFrame, customers: pd.DataFrame, source: str, columns, matched) -> float:
+    """Share of survey responses whose customer_id is in the customers table (``matched``, per response); none at
+    all is a DataError (the segment columns would silently all be missing). Ids are compared as text (io coerces
+    both; the customers' ids are unique, io refuses duplicates)."""
     from loyaltylab.errors import DataError
 
-    matched = survey["customer_id"].isin(customers["customer_id"].dropna())
     if len(survey) and not matched.any():
         cust_source = customers.attrs.get("loyaltylab", {}).get("source", "the customers file")
         label = survey.attrs.get("loyaltylab", {}).get("mapped", {}).get("customer_id", "customer_id")

@@ -229,8 +229,11 @@ def record_period(path, frame):
         shown = paths.display_path(path)
     except Exception:  # not a frame, or no path: nothing to remember
         return frame
-    first, last = (dates.min().dropna(), dates.max().dropna()) if dates.shape[1] else ((), ())
-    if len(first):
+    # each column's local wall-clock dates (a time zone on one column must not make columns incomparable)
+    columns = [col.dt.tz_localize(None) if col.dt.tz is not None else col for _, col in dates.items()]
+    first = [v for v in (col.min() for col in columns) if str(v) != "NaT"]
+    last = [v for v in (col.max() for col in columns) if str(v) != "NaT"]
+    if first:
         _PERIODS[shown] = {"first": _iso_date(min(first)), "last": _iso_date(max(last))}
     else:
         _PERIODS.pop(shown, None)

@@ -31,7 +31,7 @@ memory); beyond, the occupied cells are found by sorting the keys."""
 def _cell_key(groups: np.ndarray, clusters: np.ndarray) -> tuple[np.ndarray, int]:
     """One int64 key per (group, cluster) pair: group · width + cluster (46× faster than np.unique(axis=1))."""
     width = int(clusters.max()) + 1 if len(clusters) else 1
-    return groups.astype("int64") * width + clusters.astype("int64"), width
+    return np.asarray(groups, dtype=np.int64) * width + np.asarray(clusters, dtype=np.int64), width
 
 
 def value_cluster_sums(x, groups, n_groups: int, clusters) -> dict[str, np.ndarray]:
@@ -140,10 +140,12 @@ def people_per_group(groups, clusters, n_groups: int) -> np.ndarray | None:
     of :func:`value_cluster_sums` is the same count, for free, when the sums are computed anyway)."""
     if clusters is None:
         return None
-    groups = np.asarray(groups).astype("int64")
-    clusters = np.asarray(clusters).astype("int64")
+    groups = np.asarray(groups, dtype=np.int64)
+    clusters = np.asarray(clusters, dtype=np.int64)
     ok = groups >= 0
-    key, width = _cell_key(groups[ok], clusters[ok])
-    key = np.sort(key)
+    if not ok.all():
+        groups, clusters = groups[ok], clusters[ok]
+    key, width = _cell_key(groups, clusters)
+    key.sort()  # a fresh array: sorted in place
     pairs = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     return np.bincount(pairs // width, minlength=n_groups)[:n_groups]

@@ -106,7 +106,8 @@ def load_answers(file: Path, customers: loaders.Customers, *, id_col: str, surve
     customers file's row by the customer id (compared as text, as both files are read)."""
     columns = {survey_id_col: "customer_id"} if survey_id_col != "customer_id" else None
     survey = loaders.load_survey(file, score_col=score_col, date_col=date_col, cluster_col="customer_id",
-                                 columns=columns, encoding=encoding, min_cell=min_cell, measures=())
+                                 columns=columns, encoding=encoding, min_cell=min_cell, measures=(),
+                                 only_used_columns=True)
     frame = survey.frame
     ids = customers.frame[id_col].dropna().astype(str)
     lookup = pd.Series(ids.index, index=ids.to_numpy())
