@@ -41,7 +41,7 @@ def set_theme(context: str = "notebook") -> None:
     shown inline carries alt text (:mod:`loyaltylab.alt_text`)."""
     import logging
 
-    from loyaltylab import alt_text
+    from loyaltylab import alt_text, i18n
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # the CJK font has no bold face: no notice
     sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=1.05)
@@ -53,7 +53,7 @@ def set_theme(context: str = "notebook") -> None:
             "figure.figsize": (8, 4.5),
             "figure.dpi": 100,
             "savefig.dpi": 120,
-            "axes.titleweight": "bold",
+            "axes.titleweight": "bold" if i18n.current() == "en" else "normal",  # the CJK font has no bold face
             "axes.titlesize": 13,
             "axes.spines.top": False,
             "axes.spines.right": False,
