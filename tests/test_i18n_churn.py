@@ -192,3 +192,45 @@ def test_english_is_unchanged_and_both_reads_chinese_then_english(small):
     with i18n.language("zh"):
         measures = list(small.tables()["validation"]["measure"])
     assert measures == list(churn.metrics_table(small.validation, small.backtest)["measure"])
+
+
+def test_chinese_sentences_name_course_columns_in_chinese(course_zh):
+    """'segment 为 Premium', 'provider_proactive 与 customer_proactive 的共同作用', '按 segment：' read in Chinese;
+    the model terms of the Cox table and chart too (segment[Standard] → 细分市场 = Standard)."""
+    result, value = course_zh
+    code_names = re.compile(r"\b(segment|channel|region|provider_proactive|customer_proactive|tenure_days)\b")
+    with i18n.language("zh"):
+        lines = [line.replace("\\_", "_") for line in _sentences(result, value)]
+        captions = churn.captions(result)
+        covariates = churn.coefficient_table(result.cox)["covariate"].tolist()
+    assert not [line for line in lines if code_names.search(line)]
+    assert "按细分市场" in captions["km_by_segment"] and "按 " not in captions["km_by_segment"]
+    assert "细分市场 = Standard" in covariates and "企业主动服务 × 顾客主动参与" in covariates
+    assert not [line for line in lines if "提前预警" in line or "C 指数" in line.replace("（C 指数", "")]
+
+
+def test_notes_made_in_one_language_are_shown_in_the_reader_s(course_zh):
+    """Where durations came from and the design notes are made while fitting (here in Chinese); a report in
+    another language shows them in its own, and ``both`` never nests the pair inside a sentence."""
+    result, _ = course_zh
+    english = churn.describe_data(result)
+    assert not any(i18n.has_chinese(line) for line in english)
+    with i18n.language("zh"):
+        chinese = churn.describe_data(result)
+    with i18n.language("both"):
+        both = churn.describe_data(result)
+    for line, zh, en in zip(both, chinese, english, strict=True):
+        assert line == (en if zh == en else f"{zh}\n{en}")
+
+
+def test_counts_read_as_counts(course_zh):
+    """The validation table's customer counts are whole numbers ('13,917', not '13,917.000'); the rule that counts
+    no rows shows '–', never '<NA>'."""
+    result, _ = course_zh
+    with i18n.language("zh"):
+        metrics = display.for_people(churn.metrics_table(result.validation, result.backtest), 3)
+        policy = display.for_people(churn.policy_table(result.data), 3)
+    values = dict(zip(metrics.iloc[:, 0], metrics.iloc[:, 1]))
+    scored = next(v for k, v in values.items() if "评分客户数" in k)
+    assert re.fullmatch(r"[\d,]+", scored)
+    assert "<NA>" not in policy.to_string() and "–" in policy.iloc[:, -1].tolist()

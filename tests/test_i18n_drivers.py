@@ -194,3 +194,22 @@ def test_notebook_narrative_has_a_chinese_cell_for_every_english_one():
         assert i18n.has_chinese(zh.source)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "i18n.use(language)" in code and 'or ["' not in code  # no English fallback sentences in the notebook
+
+
+def test_segment_shares_and_the_rest_are_on_one_scale(results):
+    """'Rest %' is a percentage like 'Share %' (it read 0.2 next to 17)."""
+    from loyaltylab.analyses.drivers import views
+
+    seg = results["course"].segments
+    table = views.view(seg.table[seg.table["column"] == seg.table["column"].iloc[0]], "segment")
+    shares, rest = table["Share %"].astype(float), table["Rest %"].astype(float)
+    assert rest.dropna().between(1, 100).all() and abs(rest.mean() - shares.mean()) < 20
+
+
+def test_kano_and_ipa_use_the_course_terms():
+    from loyaltylab.analyses.drivers.words import KANO_ZH
+
+    assert KANO_ZH == {"basic": "必备型因素", "performance": "期望型因素", "excitement": "魅力型因素"}
+    with i18n.language("zh"):
+        assert "必备型" in i18n.word("Penalty–reward (Kano): basic below the line, excitement above")
+        assert i18n.word("Importance-performance analysis") == "重要性—表现分析"

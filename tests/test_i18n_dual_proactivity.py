@@ -125,3 +125,15 @@ def test_english_is_unchanged_and_both_reads_chinese_then_english(course, states
         assert zh.startswith("“1+1>2”成立") and en == default[1]
         both = dual.view(course.recovery.status_counts, "status")["Failure history"].tolist()
         assert both[0] == "从未失误 / never failed"
+
+
+def test_columns_terms_and_the_horizon_are_named_in_chinese(course):
+    with i18n.language("zh"):
+        lines = [line.replace("\\_", "_") for name in dir(dual) if name.startswith("describe_")
+                 for line in getattr(dual, name)(course)]
+        retention = dual.view(course.retention.cells, "retention", course)
+        terms = dual.view(course.interaction.model.coefficients, "coefficients", course)["Term"].tolist()
+    assert not [line for line in lines if "控制 provider_proactive" in line or "调整了 tenure_days" in line]
+    assert any("控制企业主动服务、" in line for line in lines)
+    assert "12 个月留存率" in retention.columns
+    assert terms[:4] == ["截距", "企业主动服务", "顾客主动参与", "企业主动服务 × 顾客主动参与"]

@@ -177,3 +177,22 @@ def test_the_glossary_agrees_with_the_other_files():
         clashes = {k: (v, other[k.lower()]) for k, v in mine.items()
                    if not k.startswith("_") and k.lower() in other and other[k.lower()] != v}
         assert clashes == {}, path.name
+
+
+def test_notes_made_in_chinese_read_in_each_language(zone_zh):
+    """Notes are made while the analysis runs (here in Chinese); each report shows them in its reader's language,
+    and ``both`` reads the Chinese note, then the English one — never the pair nested in each line."""
+    english = servqual.describe_notes(zone_zh)
+    assert english and not any(i18n.has_chinese(line) for line in english)
+    with i18n.language("zh"):
+        chinese = servqual.describe_notes(zone_zh)
+    with i18n.language("both"):
+        both = servqual.describe_notes(zone_zh)
+    assert both == [f"{zh}\n{en}" for zh, en in zip(chinese, english, strict=True)]
+
+
+def test_outcomes_and_segment_columns_are_named_in_chinese(course):
+    with i18n.language("zh"):
+        lines = sentences(course)
+    assert any(line.startswith("满意度：感知的 R²") for line in lines)
+    assert not [line for line in lines if "按 segment" in line or "按 region" in line or "satisfaction" in line]

@@ -8,10 +8,11 @@ the ``clv`` analysis.
 """
 from loyaltylab.analyses.churn.aft import aft_vs_cox
 from loyaltylab.analyses.churn.analysis import NOTEBOOK, Params, Result, analyze, analyze_customers
-from loyaltylab.analyses.churn.cox import coefficient_table, tests_table
+from loyaltylab.analyses.churn.cox import tests_table
 from loyaltylab.analyses.churn.data import policy_table
 from loyaltylab.analyses.churn.describe import (
     captions,
+    coefficient_table,
     describe_aft,
     describe_backtest,
     describe_cox,

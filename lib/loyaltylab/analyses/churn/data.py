@@ -24,7 +24,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from loyaltylab import i18n, io, params
+from loyaltylab import io, params
+from loyaltylab.analyses.bilingual import Both
+from loyaltylab.analyses.names_zh import term_zh
 from loyaltylab.errors import DataError, ParameterError
 
 TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": 30.4375, "years": 365.25}  # days per unit
@@ -72,6 +74,11 @@ class Design:
             if column in cols:
                 return term
         raise KeyError(column)
+
+
+def _quoted_zh(name) -> str:
+    """A column or term inside a Chinese note, in Chinese curly quotes: “细分市场”, “spend”."""
+    return f"“{term_zh(name)}”"
 
 
 @dataclass(frozen=True)
@@ -200,22 +207,23 @@ def _pool_rare_levels(values: pd.Series, var: str, min_cell: int | None, referen
         return values
     names = ", ".join(f"'{v}'" for v in rare)
     few = f"'{var}': {'the level' if len(rare) == 1 else 'the levels'} {names} {'has' if len(rare) == 1 else 'have'}"
-    few_zh = f"'{var}'：{'水平' if len(rare) == 1 else '这些水平'} {names} "
+    names_zh = "、".join(f"“{v}”" for v in rare)
+    few_zh = f"{_quoted_zh(var)}：{'水平' if len(rare) == 1 else '这些水平'}{names_zh}"
     pooled = int(counts[[v for v in counts.index if str(v) in rare]].sum())
     if pooled >= min_cell and len(rare) > 1:
         label = OTHER_LEVEL
         while label in counts.index:
             label += "*"
-        notes.append(i18n.t(f"{few} fewer than {min_cell} customers each: pooled into one level '{label}' in the "
-                            "models (their counts are not shown).",
-                            f"{few_zh}各自的客户都少于 {min_cell} 位：在模型中合并为一个水平 '{label}'（不显示其人数）。"))
+        notes.append(Both(f"{few} fewer than {min_cell} customers each: pooled into one level '{label}' in the "
+                          "models (their counts are not shown).",
+                          f"{few_zh}各自的客户都少于 {min_cell} 位：在模型中合并为一个水平“{label}”（不显示其人数）。"))
     else:
         common = [str(v) for v in levels_by_frequency(values) if str(v) not in rare]
         label = reference if reference in common else common[0]
-        notes.append(i18n.t(
+        notes.append(Both(
             f"{few} fewer than {min_cell} customers, too few to be a level of their own even together: in "
             f"the models they are counted with the reference level '{label}' (their counts are not shown).",
-            f"{few_zh}的客户少于 {min_cell} 位，合在一起也不足以单独成为一个水平：在模型中计入参照水平 '{label}'"
+            f"{few_zh}的客户少于 {min_cell} 位，合在一起也不足以单独成为一个水平：在模型中计入参照水平“{label}”"
             "（不显示其人数）。"))
     return values.where(~values.isin(rare), label)
 
@@ -233,16 +241,16 @@ def _variable_columns(complete, variables, kinds, reference_levels, notes, min_c
             if ref is not None and ref in levels:
                 levels = [ref] + [lv for lv in levels if lv != ref]
             if len(levels) < 2:
-                notes.append(i18n.t(f"'{var}' has a single value here ({levels[0] if levels else 'none'}); "
-                                    "it is left out of the models.",
-                                    f"'{var}' 在这里只有一个取值（{levels[0] if levels else '无'}）；不纳入模型。"))
+                notes.append(Both(f"'{var}' has a single value here ({levels[0] if levels else 'none'}); "
+                                  "it is left out of the models.",
+                                  f"{_quoted_zh(var)}在这里只有一个取值（{levels[0] if levels else '无'}）；不纳入模型。"))
                 continue
             categorical_levels[var] = tuple(levels)
             var_columns[var] = {f"{var}[{lv}]": (values == lv).astype("float64") for lv in levels[1:]}
         else:
             if values.nunique() < 2:
-                notes.append(i18n.t(f"'{var}' is constant here; it is left out of the models.",
-                                    f"'{var}' 在这里是常数；不纳入模型。"))
+                notes.append(Both(f"'{var}' is constant here; it is left out of the models.",
+                                  f"{_quoted_zh(var)}在这里是常数；不纳入模型。"))
                 continue
             var_columns[var] = {var: values.astype("float64")}
     return var_columns, categorical_levels
@@ -255,8 +263,8 @@ def _term_columns(terms, var_columns, notes):
         parts = term.split(":")
         if any(p not in var_columns for p in parts):
             if len(parts) > 1:
-                notes.append(i18n.t(f"interaction '{term}' is left out (one of its parts is).",
-                                    f"交互项 '{term}' 不纳入模型（它的某个组成部分未纳入）。"))
+                notes.append(Both(f"interaction '{term}' is left out (one of its parts is).",
+                                  f"交互项{_quoted_zh(term)}不纳入模型（它的某个组成部分未纳入）。"))
             continue
         cols = dict(var_columns[parts[0]])
         for p in parts[1:]:
@@ -267,8 +275,8 @@ def _term_columns(terms, var_columns, notes):
             if name in columns:
                 continue
             if len(parts) > 1 and col.nunique() < 2:
-                notes.append(i18n.t(f"'{name}' is constant here; it is left out of the models.",
-                                    f"'{name}' 在这里是常数；不纳入模型。"))
+                notes.append(Both(f"'{name}' is constant here; it is left out of the models.",
+                                  f"{_quoted_zh(name)}在这里是常数；不纳入模型。"))
                 continue
             columns[name] = col
             kept.append(name)
@@ -354,10 +362,10 @@ def _durations_from_dates(df, signup_col, churn_date_col, snapshot_date, duratio
     dropped["missing duration or event"] += int(missing.sum())
     dropped["signup after snapshot"] += int(late_signup.sum())
     dropped["churn after snapshot"] += int(late_churn.sum())
-    duration_from = i18n.t(f"'{signup_col}' to '{churn_date_col}' (or to the snapshot {snapshot:%Y-%m-%d} when "
-                           f"active), in {time_unit}",
-                           f"从 '{signup_col}' 到 '{churn_date_col}'（在网客户则到快照日 {snapshot:%Y-%m-%d}），"
-                           f"单位：{UNIT_ZH.get(time_unit, time_unit)}")
+    duration_from = Both(f"'{signup_col}' to '{churn_date_col}' (or to the snapshot {snapshot:%Y-%m-%d} when "
+                         f"active), in {time_unit}",
+                         f"从{_quoted_zh(signup_col)}到{_quoted_zh(churn_date_col)}（在网客户则到快照日 {snapshot:%Y-%m-%d}），"
+                         f"单位：{UNIT_ZH.get(time_unit, time_unit)}")
     return duration, event, ~missing & ~late_signup, duration_from, snapshot
 
 
@@ -391,8 +399,9 @@ def _durations_from_column(df, duration_col, event_col, event_value, time_unit, 
     missing = dur.isna() | ev.isna()
     dropped["missing duration or event"] += int(missing.sum())
     rule = f"= {event_value!r}" if event_value is not None else "1 / yes / true"
-    duration_from = i18n.t(f"'{duration_col}' in {time_unit}; churn = '{event_col}' {rule}",
-                           f"'{duration_col}'，单位：{UNIT_ZH.get(time_unit, time_unit)}；流失 = '{event_col}' {rule}")
+    duration_from = Both(f"'{duration_col}' in {time_unit}; churn = '{event_col}' {rule}",
+                         f"{_quoted_zh(duration_col)}，单位：{UNIT_ZH.get(time_unit, time_unit)}；"
+                         f"流失 = {_quoted_zh(event_col)} {rule}")
     return dur, ev.astype("float64"), ~missing, duration_from
 
 
@@ -513,10 +522,12 @@ def _prepare(df, duration_col, event_col, event_value, signup_col, churn_date_co
 
 
 def policy_table(sd: SurvivalData) -> pd.DataFrame:
-    """Every input rule, what happens, and how many rows it touched here."""
-    rows = [{"rule": rule, "policy": policy, "rows": sd.dropped[rule] if rule in sd.dropped else
-             (pd.NA if rule == "category level below min_cell" else 0)} for rule, policy in POLICIES.items()]
-    return pd.DataFrame(rows).astype({"rows": "Int64"})
+    """Every input rule, what happens, and how many rows it touched here (a rule that counts no rows — rare levels
+    are pooled, not dropped — has no number: None, shown as '–')."""
+    counts = [int(sd.dropped[rule]) if rule in sd.dropped else (None if rule == "category level below min_cell" else 0)
+              for rule in POLICIES]
+    return pd.DataFrame({"rule": list(POLICIES), "policy": list(POLICIES.values()),
+                         "rows": pd.Series(counts, dtype=object)})
 
 
 def group_values(sd: SurvivalData, column: str) -> pd.Series:

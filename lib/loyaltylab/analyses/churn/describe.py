@@ -12,9 +12,12 @@ import functools
 import numpy as np
 
 from loyaltylab import i18n, narrative, privacy
+from loyaltylab.analyses.bilingual import said
 from loyaltylab.analyses.churn.baseline import SUPPORT_AT_RISK, TAIL_EVENTS
+from loyaltylab.analyses.churn.cox import coefficient_table as cox_coefficient_table
 from loyaltylab.analyses.churn.data import UNIT_ZH
 from loyaltylab.analyses.churn.km import CI_TYPE_TEXT, CI_TYPE_TEXT_ZH
+from loyaltylab.analyses.names_zh import column_zh, term_zh
 from loyaltylab.narrative import count, esc, percent
 
 
@@ -57,6 +60,21 @@ def _names(values) -> str:
     return ", ".join(esc(v) for v in values)
 
 
+def _names_zh(values) -> str:
+    """Column names for a Chinese sentence: canonical course columns in Chinese, joined with 、."""
+    return "、".join(esc(column_zh(v)) for v in values)
+
+
+def _col(name) -> str:
+    """A column name in the current language, escaped (a user's own column stays as it is)."""
+    return esc(column_zh(name))
+
+
+def _zh_join(words: str, tail: str) -> str:
+    """Chinese words after a name: a space only after a Latin letter or digit ('x 偏高', '细分市场偏高')."""
+    return f"{words}{tail}" if not words or i18n.has_chinese(words[-1]) else f"{words} {tail}"
+
+
 def _unit(result) -> str:
     return result.data.time_unit
 
@@ -93,10 +111,13 @@ def term_parts(name: str, design) -> list[tuple[str, str | None]]:
 def term_words(name: str, design) -> str:
     """A model term or design column in words, escaped Markdown: 'segment[Premium]' → 'segment Premium',
     'a:b' → 'a and b together', a number → its name. Every sentence names a term through this."""
-    words = [f"{esc(var)} {esc(lv)}" if lv is not None else esc(var) for var, lv in term_parts(name, design)]
+    if i18n.current() == "en":
+        words = [f"{esc(var)} {esc(lv)}" if lv is not None else esc(var) for var, lv in term_parts(name, design)]
+    else:
+        words = [f"{_col(var)}为 {esc(lv)}" if lv is not None else _col(var) for var, lv in term_parts(name, design)]
     if len(words) == 1:
         return words[0]
-    return i18n.t(" and ".join(words) + " together", " 与 ".join(words) + " 的共同作用")
+    return i18n.t(" and ".join(words) + " together", "与".join(words) + "的共同作用")
 
 
 def _held_at(var: str, design) -> str:
@@ -111,7 +132,8 @@ def _held_at(var: str, design) -> str:
     if not others:
         return ""
     held = ", ".join(f"{esc(o)} {esc(ref)}" if ref is not None else f"{esc(o)} = 0" for o, ref in others)
-    return i18n.t(f" (for {held}: the model also has an interaction)", f"（指 {held} 时：模型中还有交互项）")
+    held_zh = "、".join(f"{_col(o)}为 {esc(ref)}" if ref is not None else f"{_col(o)} = 0" for o, ref in others)
+    return i18n.t(f" (for {held}: the model also has an interaction)", f"（指{_zh_join(held_zh, '时')}：模型中还有交互项）")
 
 
 def driver_words(row, sd) -> str:
@@ -124,7 +146,7 @@ def driver_words(row, sd) -> str:
         ref = design.categorical[var][0]
         return i18n.t(f"customers with {esc(var)} {esc(lv)} churn at {hr:.2f}× the rate of those with {esc(var)} "
                       f"{esc(ref)}",
-                      f"{esc(var)} 为 {esc(lv)} 的客户，流失率是 {esc(var)} 为 {esc(ref)} 的客户的 {hr:.2f} 倍")
+                      f"{_col(var)}为 {esc(lv)} 的客户，流失率是{_col(var)}为 {esc(ref)} 的客户的 {hr:.2f} 倍")
     words = term_words(row.covariate, design)
     sdev = float(sd.frame[row.covariate].std()) if row.covariate in sd.frame else float("nan")
     per_sd_ok = np.isfinite(sdev) and sdev > 0
@@ -136,7 +158,7 @@ def driver_words(row, sd) -> str:
     zh_change = f"流失风险降低 {change}" if hr < 1 else f"流失风险提高 {change}"
     zh_sd = f"；每增加一个标准差（{sdev:.3g}）为 {per_sd:.2f} 倍" if per_sd_ok else ""
     return i18n.t(f"each extra unit of {words} {en_change} (HR {hr:.2f} per unit{en_sd}){held}",
-                  f"{words} 每增加一个单位，{zh_change}（每单位风险比 {hr:.2f}{zh_sd}）{held}")
+                  f"{_zh_join(words, '每增加一个单位')}，{zh_change}（每单位风险比 {hr:.2f}{zh_sd}）{held}")
 
 
 def driver_strength(row, sd) -> float:
@@ -156,12 +178,12 @@ def reason_words(group: str, result) -> str:
     for var, levels in design.categorical.items():
         for lv in levels:
             if group == f"{var} is {lv}":
-                return i18n.t(f"{esc(var)} {esc(lv)}", f"{esc(var)} 为 {esc(lv)}")
+                return i18n.t(f"{esc(var)} {esc(lv)}", f"{_col(var)}为 {esc(lv)}")
     cols = [c for c in design.term_columns.get(group, ()) if c in beta.index]
     words = term_words(group, design)
     if len(cols) == 1:
         high = float(beta[cols[0]]) > 0
-        return i18n.t(("high " if high else "low ") + words, words + (" 偏高" if high else " 偏低"))
+        return i18n.t(("high " if high else "low ") + words, _zh_join(words, "偏高" if high else "偏低"))
     return words
 
 
@@ -171,7 +193,8 @@ def factor_label(group: str) -> str:
     var, sep, lv = group.partition(" is ")
     if not sep or i18n.current() == "en":
         return group
-    zh = f"{var} 为 {lv}"
+    with i18n.language("zh"):
+        zh = f"{column_zh(var)}为 {lv}"
     return zh if i18n.current() == "zh" else f"{zh} / {group}"
 
 
@@ -179,8 +202,17 @@ def model_label(label: str) -> str:
     """A scoring model's label ('Cox', 'Cox stratified by channel', 'weibull') in the current language, escaped."""
     prefix = "Cox stratified by "
     if label.startswith(prefix):
-        return i18n.t(esc(label), f"按 {esc(label[len(prefix):])} 分层的 Cox")
+        return i18n.t(esc(label), f"按{_names_zh(label[len(prefix):].split(', '))}分层的 Cox")
     return i18n.t(esc(label), AFT_ZH[label]) if label in AFT_ZH else esc(label)
+
+
+def coefficient_table(cox):
+    """The Cox table a report shows (:func:`loyaltylab.analyses.churn.cox.coefficient_table`) with each covariate
+    named for the reader: ``segment[Standard]`` → 细分市场 = Standard in Chinese; English keeps the design name."""
+    table = cox_coefficient_table(cox)
+    if i18n.current() == "en":
+        return table
+    return table.assign(covariate=[i18n.term(c) for c in table["covariate"]])
 
 
 AFT_ZH = {"weibull": "Weibull AFT", "lognormal": "对数正态 AFT", "loglogistic": "对数逻辑斯蒂 AFT"}
@@ -230,16 +262,17 @@ def _km(result) -> str:
             best = vis.loc[vis[col].idxmax()]
             worst = vis.loc[vis[col].idxmin()]
             column = esc(groups.column)
+            column_zh = _col(groups.column)
 
             def who(value) -> str:      # '1 customers' reads as a count: name the column for a number
                 text = str(value)
                 numeric = text.lstrip("+-").replace(".", "", 1).isdigit()
                 return i18n.t(f"customers with {column} = {esc(text)}" if numeric else f"{esc(text)} customers",
-                              f"{column} = {esc(text)} 的客户" if numeric else f"{esc(text)} 客户")
+                              f"{column_zh} = {esc(text)} 的客户" if numeric else f"{esc(text)} 客户")
             at = col[2:-1]
             text += i18n.t(f" By {column}: {percent(best[col])} of {who(best['value'])} remain at {at} {unit}, "
                            f"against {percent(worst[col])} of {who(worst['value'])}.",
-                           f"按 {column}：{who(best['value'])}在 {at} {uz}时仍有 {percent(best[col])} 在网，"
+                           f"按{column_zh}：{who(best['value'])}在 {at} {uz}时仍有 {percent(best[col])} 在网，"
                            f"而 {who(worst['value'])}只有 {percent(worst[col])}。")
     return text
 
@@ -262,11 +295,12 @@ def _logrank(result) -> str:
             if hidden else "")
     also_zh = f"，其中包括 {_names(hidden)}（表格隐藏它只是为了保护另一个较小组的人数）" if hidden else ""
     column, stat, p = esc(lr.column), f"{lr.statistic:.1f}", narrative.p_value(lr.p_value)
+    column_zh = _col(lr.column)
     return i18n.t(
         f"Survival curves by {column} {'differ' if differ else 'do not differ significantly'} (log-rank "
         f"χ² = {stat}, df = {lr.df}, {p}; R's survdiff over every group with at least {result.min_cell} "
         f"customers{also}{left}); {n_sig} of {n_pairs} pairs differ after Holm's correction.",
-        f"按 {column} 分组的生存曲线{'存在显著差异' if differ else '没有显著差异'}（log-rank χ² = {stat}，"
+        f"按{column_zh}分组的生存曲线{'存在显著差异' if differ else '没有显著差异'}（log-rank χ² = {stat}，"
         f"自由度 = {lr.df}，{p}；R 的 survdiff，纳入所有至少有 {result.min_cell} 位客户的组{also_zh}{left_zh}）；"
         f"经 Holm 校正后，{n_pairs} 对组中有 {n_sig} 对存在显著差异。")
 
@@ -283,7 +317,7 @@ def _cox(result) -> str:
         f"{'/'.join(esc(s) for s in sc.strata)} level has its own baseline hazard, so no hazard ratio is quoted "
         "for it)",
         "Cox 模型" if not sc.strata else
-        f"按 {strata} 分层的 Cox 模型（即用于评分的模型；{'/'.join(esc(s) for s in sc.strata)} 的每个水平都有自己的"
+        f"按{_names_zh(sc.strata)}分层的 Cox 模型（即用于评分的模型；{'/'.join(_col(s) for s in sc.strata)}的每个水平都有自己的"
         "基线风险，因此不给出它的风险比）")
     sd = result.data_for_models
     main = t[t["significant"] & ~t["term"].str.contains(":", regex=False) & np.isfinite(t["coef"])]
@@ -319,6 +353,7 @@ def _ph(result) -> str:
     ph = result.ph
     alpha = level(_alpha(result))
     names = _names(ph.violations)
+    names_zh = "、".join(esc(term_zh(v)) for v in ph.violations)
     stat, p, transform = f"{ph.global_statistic:.2f}", narrative.p_value(ph.global_p), esc(ph.time_transform)
     test = (f"R's survival ≥ 3.0 cox.zph, per term, {transform} time transform; global "
             f"χ² = {stat}, df = {ph.global_df}, {p}")
@@ -329,7 +364,7 @@ def _ph(result) -> str:
             f"{names} {verb} a proportional-hazards p-value below the {alpha} level, but the global test does not "
             f"reject proportional hazards ({test}); with {len(ph.table)} terms tested that can be chance, so the "
             "unstratified model scores.",
-            f"{names} 的比例风险检验 p 值低于 {alpha} 显著性水平，但全局检验并不拒绝比例风险假设（{test_zh}）；"
+            f"{names_zh}的比例风险检验 p 值低于 {alpha} 显著性水平，但全局检验并不拒绝比例风险假设（{test_zh}）；"
             f"共检验了 {len(ph.table)} 项，这可能只是偶然，因此仍由未分层的模型评分。")
     if ph.violations:
         skipped = skipped_zh = ""
@@ -338,19 +373,19 @@ def _ph(result) -> str:
             others = _names(ph.not_stratified)
             skipped = (f" Stratifying by {others} as well would leave strata of fewer than {SUPPORT_AT_RISK} "
                        f"customers, so {'it stays a covariate' if one else 'they stay covariates'}.")
-            skipped_zh = (f"若再按 {others} 分层，会出现客户少于 {SUPPORT_AT_RISK} 位的层，因此"
+            skipped_zh = (f"若再按{_names_zh(ph.not_stratified)}分层，会出现客户少于 {SUPPORT_AT_RISK} 位的层，因此"
                           f"{'它' if one else '它们'}仍作为协变量。")
         if result.remedy is not None:
             strata = _names(result.remedy.strata)
             remedy = (f"; the remedy — a model stratified by {strata} — is the model that scores the early warning, "
                       "at_risk.csv, the validation and CLV.")
-            remedy_zh = f"；补救方法是按 {strata} 分层的模型，提前预警、at_risk.csv、模型验证和 CLV 都由它评分。"
+            remedy_zh = f"；补救方法是按{_names_zh(result.remedy.strata)}分层的模型，流失预警、at_risk.csv、模型验证和 CLV 都由它评分。"
         else:
             remedy = ("; see the advice below (no categorical variable to stratify by with enough customers per "
                       "stratum, so the plain model scores).")
             remedy_zh = "；见下方的处理建议（没有可以分层且每层客户足够多的类别变量，因此仍由普通模型评分）。"
         return i18n.t(f"Proportional hazards is doubtful for {names} ({test}){remedy}{skipped}",
-                      f"{names} 的比例风险假设存疑（{test_zh}）{remedy_zh}{skipped_zh}")
+                      f"{names_zh}的比例风险假设存疑（{test_zh}）{remedy_zh}{skipped_zh}")
     return i18n.t(f"No covariate violates proportional hazards at the {alpha} level ({test}): the hazard "
                   "ratios hold over the whole customer life.",
                   f"在 {alpha} 显著性水平上，没有协变量违反比例风险假设（{test_zh}）：风险比在整个客户生命周期内保持不变。")
@@ -381,7 +416,7 @@ def _validation(result) -> str:
         f"On held-out customers the {esc(v.model)} model's C-index is {test} (0.5 = chance, training {train}); "
         + (f"the Brier score at {h} {unit} is {brier} against {null} for the no-covariate KM." if finite
            else "the horizon lies beyond the follow-up."),
-        f"在留出的客户上，{model_label(v.model)} 模型的 C 指数为 {test}（0.5 相当于随机，训练集为 {train}）；"
+        f"在留出的客户上，{model_label(v.model)} 模型的一致性指数（C 指数）为 {test}（0.5 相当于随机，训练集为 {train}）；"
         + (f"{h} {uz}时的 Brier 分数为 {brier}，无协变量的 KM 为 {null}。" if finite else "预测期超出了随访期。"))
     bt = v.by_tenure
     if len(bt):
@@ -418,7 +453,7 @@ def _reasons_rule(result) -> str:
     strata = (f" {_names(w.strata)} {'acts' if one else 'act'} through the stratum's own baseline "
               "hazard (no coefficient), so it is never listed as a reason; its effect is in the probability."
               if w.strata else "")
-    strata_zh = (f"{_names(w.strata)} 通过所在层自己的基线风险起作用（没有系数），因此从不列为原因；它的影响已体现在"
+    strata_zh = (f"{_names_zh(w.strata)}通过所在层自己的基线风险起作用（没有系数），因此从不列为原因；它的影响已体现在"
                  "概率中。" if w.strata else "")
     return i18n.t(
         "The reasons listed for a customer are the model terms that raise this customer's churn hazard above "
@@ -434,7 +469,7 @@ def _backtest(result) -> str:
     b, unit = result.backtest, _unit(result)
     if b is None:
         return i18n.t("The file has no signup/churn dates, so the early warning cannot be backtested.",
-                      "文件中没有注册/流失日期，因此无法回测提前预警。")
+                      "文件中没有注册/流失日期，因此无法回测流失预警。")
     cutoff, h, auc, lift = f"{b.cutoff:%Y-%m-%d}", f"{result.horizon:g}", f"{b.auc:.2f}", f"{b.top_decile_lift:.1f}×"
     top, base = f"{100 * b.top_decile_rate:.1f}%", f"{100 * b.base_rate:.1f}%"
     actual, predicted = count(b.n_churned), count(b.expected_churners)
@@ -509,7 +544,7 @@ def _nps_backtest(result) -> str | None:
     if pred.auc_without is None or pred.auc_with is None or not np.isfinite(pred.auc_with):
         return i18n.t("Without signup and churn dates there is no backtest, so what the survey signal adds to the "
                       "early warning cannot be measured.",
-                      "没有注册和流失日期就无法回测，因此无法衡量调查信号给提前预警带来的增益。")
+                      "没有注册和流失日期就无法回测，因此无法衡量调查信号给流失预警带来的增益。")
     gain = pred.auc_with - pred.auc_without
     b = pred.backtest
     with_, without = f"{pred.auc_with:.3f}", f"{pred.auc_without:.3f}"
@@ -519,7 +554,7 @@ def _nps_backtest(result) -> str | None:
         f"of their last answer) as further covariates, the early warning's backtest AUC is {with_} "
         f"against {without} without it ({gain:+.3f}; same cutoff {cutoff}, same "
         f"{scored} active customers, {churned} of whom churned in the next {h} {_unit(result)}).",
-        f"把调查信号（客户在回测截止日前是否回答过调查，以及最后一次回答的类别）作为额外的协变量后，提前预警的回测 AUC "
+        f"把调查信号（客户在回测截止日前是否回答过调查，以及最后一次回答的类别）作为额外的协变量后，流失预警的回测 AUC "
         f"为 {with_}，不加时为 {without}（{gain:+.3f}；同一截止日 {cutoff}，同样的 {scored} 位在网客户，其中 {churned} "
         f"位在随后 {h} {_unit_zh(_unit(result))}内流失）。")
 
@@ -575,9 +610,9 @@ def key_findings(result) -> list[str]:
 def describe_data(result) -> list[str]:
     """Where durations came from and what the input policy did; then the design notes (constant or single-valued
     covariates left out)."""
-    source = esc(result.data.duration_from)
+    source = esc(said(result.data.duration_from))
     return [i18n.t(f"Durations: {source}. ", f"时长来源：{source}。") + _data(result),
-            *(esc(note) for note in result.data.design.notes)]
+            *(esc(said(note)) for note in result.data.design.notes)]
 
 
 @bilingual
@@ -620,7 +655,7 @@ def _model_tests(result) -> str | None:
     parts_zh = [f"{zh} χ² = {s}（自由度 {df}，{p}）" for _, zh, s, df, p in stats]
     has_se = c.concordance_se is not None
     conc = f"; concordance {c.concordance:.3f} (SE {c.concordance_se:.3f})" if has_se else ""
-    conc_zh = f"；一致性指数 {c.concordance:.3f}（标准误 {c.concordance_se:.3f}）" if has_se else ""
+    conc_zh = f"；一致性指数（C 指数）{c.concordance:.3f}（标准误 {c.concordance_se:.3f}）" if has_se else ""
     return i18n.t("The model as a whole (R's summary.coxph): " + ", ".join(parts) + conc + ". Each term is tested "
                   "as a whole in the table of terms (a factor is one test on k−1 df).",
                   "模型的整体检验（R 的 summary.coxph）：" + "，".join(parts_zh) + conc_zh + "。各项的整体检验见项检验表"
@@ -631,8 +666,8 @@ def _model_tests(result) -> str | None:
 def describe_cox(result) -> list[str]:
     """The drivers, R's tests of the model, and every coefficient that does not exist, in words."""
     tests = _model_tests(result)
-    return [_cox(result), *([tests] if tests else []), *(esc(note) for note in result.model_notes),
-            *(esc(note) for note in result.cox.notes)]
+    return [_cox(result), *([tests] if tests else []), *(esc(said(note)) for note in result.model_notes),
+            *(esc(said(note)) for note in result.cox.notes)]
 
 
 @bilingual
@@ -644,7 +679,7 @@ def describe_ph(result) -> list[str]:
         "validation and CLV all use this model"
         + (" (the stratified remedy, since proportional hazards failed for a categorical variable)." if remedy
            else "."),
-        f"**用于评分的模型：** {model_label(result.scoring.label)}。提前预警、`at_risk.csv`、模型验证和 CLV 都使用这个模型"
+        f"**用于评分的模型：**{model_label(result.scoring.label)}。流失预警、`at_risk.csv`、模型验证和 CLV 都使用这个模型"
         + ("（即分层补救模型，因为有类别变量不满足比例风险假设）。" if remedy else "。"))
     per_stratum = bool(result.scoring.strata)
     rule = i18n.t(
@@ -771,7 +806,7 @@ def captions(result) -> dict[str, str]:
     out = {
         "policy": t("Input rules and rows affected", "数据规则及受影响的行数"),
         "km_by_segment": (t(f"Survival by {km_column} (share still a customer)",
-                            f"按 {km_column} 的生存率（仍在网客户的占比；时间单位：{uz}）")
+                            f"按{column_zh(km_column)}的生存率（仍在网客户的占比；时间单位：{uz}）")
                           if result.km_groups is not None else ""),
         "logrank": t("Log-rank test across groups", "各组间的 log-rank 检验"),
         "pairwise": t("Pairwise log-rank tests (Holm-adjusted)", "两两 log-rank 检验（Holm 校正）"),
@@ -789,7 +824,8 @@ def captions(result) -> dict[str, str]:
         "rmst": t(f"Restricted mean survival time ({conf} intervals; {unit})",
                   f"限制平均生存时间（{conf} 置信区间；单位：{uz}）"),
         "advice": t("What to do about the violations", "违反比例风险假设时的处理建议"),
-        "remedy": t(f"Cox model stratified by {strata}", f"按 {strata} 分层的 Cox 模型") if strata else "",
+        "remedy": t(f"Cox model stratified by {strata}",
+                    f"按{'、'.join(column_zh(s) for s in result.remedy.strata)}分层的 Cox 模型") if strata else "",
         "aft": t("Parametric models by AIC", "按 AIC 比较的参数模型"),
         "aft_vs_cox": t("Weibull AFT vs Cox", "Weibull AFT 与 Cox 的比较"),
         "validation": t("Validation", "模型验证"),

@@ -93,7 +93,7 @@ def _advice(table: pd.DataFrame, sd: SurvivalData, chosen, skipped, global_p: fl
             kind, action = "categorical", i18n.t(
                 f"stratify by {term}: each {term} level gets its own baseline hazard; the stratified model scores the "
                 "early warning, at_risk.csv, the validation and CLV",
-                f"按 {term} 分层：{term} 的每个水平有自己的基线风险；提前预警、at_risk.csv、模型验证和 CLV 都由分层模型评分")
+                f"按{i18n.column_names().get(term, term)}分层：每个水平有自己的基线风险；流失预警、at_risk.csv、模型验证和 CLV 都由分层模型评分")
         elif term in skipped:
             kind, action = "categorical", i18n.t(
                 f"stratifying by {term} as well would leave strata of fewer than {SUPPORT_AT_RISK} customers: it stays "

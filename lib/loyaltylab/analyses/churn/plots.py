@@ -12,6 +12,7 @@ from loyaltylab.analyses.churn.data import UNIT_ZH
 from loyaltylab.analyses.churn.describe import level
 from loyaltylab.analyses.churn.km import KMGroups, KMResult
 from loyaltylab.analyses.churn.warning import EarlyWarning
+from loyaltylab.analyses.names_zh import column_zh, term_zh
 
 AT_RISK_ROWS = {"At risk": "风险集", "Censored": "删失", "Events": "流失"}
 
@@ -67,7 +68,8 @@ def plot_km(km: KMResult | KMGroups, *, time_unit: str = "days", at_risk: bool =
     ax.set_xlabel(tenure_label(time_unit))
     ax.set_ylabel("Share still a customer")
     ax.set_ylim(0, 1.02)
-    ax.set_title(title or (i18n.t("Kaplan-Meier survival by " + km.column, f"按 {km.column} 的 Kaplan-Meier 生存曲线")
+    ax.set_title(title or (i18n.t("Kaplan-Meier survival by " + km.column,
+                                  f"按{column_zh(km.column)}的 Kaplan-Meier 生存曲线")
                            if isinstance(km, KMGroups) else "Kaplan-Meier survival"))
     if at_risk and curves:
         add_at_risk_counts(*[c.fitter for c in curves], ax=ax, rows_to_show=["At risk", "Censored", "Events"])
@@ -84,7 +86,7 @@ def plot_hazard_ratios(cox: CoxResult, ax=None, title: str | None = None):
 
     alpha = round(1.0 - cox.confidence, 12)
     t = cox.table[np.isfinite(cox.table["coef"])]          # a coefficient that does not exist is not drawn
-    t = t.assign(label=t["covariate"])
+    t = t.assign(label=[i18n.term(c) for c in t["covariate"]])
     conf = level(cox.confidence)
     ax = forest_plot(t, "hazard_ratio", "hr_lower", "hr_upper", "label", ref=1.0, highlight_col="significant",
                      xlabel=i18n.t(f"Hazard ratio (log scale; < 1 = longer customer life; red = p < {alpha:g})",
@@ -172,7 +174,7 @@ def plot_truth(table: pd.DataFrame, ax=None, title: str | None = None, confidenc
     from loyaltylab.plots import PALETTE, forest_plot
 
     t = table[table["covariate"] != "shape k"].reset_index(drop=True)
-    t = t.assign(label=t["model"] + ": " + t["covariate"])
+    t = t.assign(label=t["model"] + ": " + [i18n.term(c) for c in t["covariate"]])
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.4))
     conf = level(confidence)
@@ -243,9 +245,9 @@ def plot_ph_residuals(result, terms=None, *, max_points: int = 3000, axes=None):
         unit = result.data.time_unit
         ax.set_xlabel(i18n.t(f"Tenure ({unit}, {ph.time_transform} scale)",
                              f"在网时长（{_unit_zh(unit)}，{ph.time_transform} 尺度）"))
-        ax.set_ylabel(i18n.t(f"Beta(t) for {term}", f"{term} 的 Beta(t)"))
+        ax.set_ylabel(i18n.t(f"Beta(t) for {term}", f"{term_zh(term)}的 Beta(t)"))
         p_value = float(ph.table.set_index("term").loc[term, "p_value"])
-        ax.set_title(i18n.t(f"{term}: p = {p_value:.3g}", f"{term} 的比例风险检验 p = {p_value:.3g}"))
+        ax.set_title(i18n.t(f"{term}: p = {p_value:.3g}", f"{term_zh(term)}的比例风险检验 p = {p_value:.3g}"))
         ax.legend(loc="best", fontsize=8)
     plt.tight_layout()
     return axes

@@ -184,8 +184,8 @@ def metrics_table(v: Validation, backtest=None, *, time_unit: str = "days") -> p
     at = f"{v.horizon:g} {time_unit}"
     at_zh = f"{v.horizon:g} {UNIT_ZH.get(time_unit, time_unit)}"
     rows = [
-        (t("C-index, training data", "C 指数，训练集"), v.c_index_train),
-        (t(f"C-index, held-out {v.test_size:.0%}", f"C 指数，{v.test_size:.0%} 留出样本"), v.c_index_test),
+        (t("C-index, training data", "一致性指数（C 指数），训练集"), v.c_index_train),
+        (t(f"C-index, held-out {v.test_size:.0%}", f"一致性指数（C 指数），{v.test_size:.0%} 留出样本"), v.c_index_test),
         (t(f"Brier score at {at}, Cox", f"{at_zh}时的 Brier 分数，Cox"), v.brier_at_horizon),
         (t(f"Brier score at {at}, no covariates", f"{at_zh}时的 Brier 分数，无协变量"), v.brier_null),
     ]
@@ -193,10 +193,10 @@ def metrics_table(v: Validation, backtest=None, *, time_unit: str = "days") -> p
     if b is not None:
         cutoff = f"{b.cutoff:%Y-%m-%d}"
         rows += [
-            (t(f"Backtest cutoff ({cutoff}): customers scored", f"回测截止日（{cutoff}）：评分客户数"), b.n_scored),
-            (t("Backtest: churned in the window", "回测：窗口期内实际流失"), b.n_churned),
-            (t("Backtest: predicted churners", "回测：预测流失人数"), b.expected_churners),
+            (t(f"Backtest cutoff ({cutoff}): customers scored", f"回测截止日（{cutoff}）：评分客户数"), int(b.n_scored)),
+            (t("Backtest: churned in the window", "回测：窗口期内实际流失"), int(b.n_churned)),
+            (t("Backtest: predicted churners", "回测：预测流失人数"), int(round(b.expected_churners))),
             (t("Backtest AUC", "回测 AUC"), b.auc),
             (t("Backtest top-decile lift", "回测：风险最高 10% 的提升度"), b.top_decile_lift),
         ]
-    return pd.DataFrame(rows, columns=["measure", "value"])
+    return pd.DataFrame(rows, columns=["measure", "value"], dtype=object)

@@ -8,6 +8,7 @@ from loyaltylab import i18n
 from loyaltylab.analyses.churn.describe import bilingual, level, model_label
 from loyaltylab.analyses.clv.sbg import MIN_PERIODS
 from loyaltylab.analyses.clv.value import LTV_CAC_TARGET
+from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.narrative import esc, number
 
 PERIOD_ZH = {"year": "年", "quarter": "季度", "month": "月", "period": "期"}
@@ -106,7 +107,7 @@ def captions(result) -> dict[str, str]:
     rate, annual = f"{result.cohort_rate:.2%}", level(p.discount_rate)
     return {
         "by_segment": i18n.t(f"Lifetime and value by {segment} (months; money per customer)",
-                             f"按 {segment} 的生命周期与价值（单位：月；金额为每位客户）"),
+                             f"按{column_zh(segment)}的生命周期与价值（单位：月；金额为每位客户）"),
         "sbg": i18n.t(f"sBG estimates per cohort (DEL/DERL in {period}s, discounted at {rate} per {period} = "
                       f"{annual} a year)",
                       f"各客户群的 sBG 估计（DEL/DERL 以{pz}为单位，每{pz}折现率 {rate}，相当于年折现率 {annual}）"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.constants import DIMENSIONS, dimension_label
 from loyaltylab.narrative import count, esc, join_words, number, p_value, percent
 from loyaltylab.stats.multiplicity import CORRECTION_NAMES
@@ -42,7 +43,7 @@ def _ci(low, high, confidence: float, fmt=percent) -> str:
 def _ci_zh(low, high, confidence: float, fmt=percent) -> str:
     if not (np.isfinite(low) and np.isfinite(high)):
         return ""
-    return f"{confidence:.0%} 置信区间 {fmt(low)} 至 {fmt(high)}"
+    return f"{confidence:.0%} 置信区间 {fmt(low)} 至 {fmt(high)}".replace("-", "−")    # one minus sign in Chinese
 
 
 def _pct(x) -> str:
@@ -65,7 +66,7 @@ def describe_data(r: DriversReport) -> list[str]:
     clustered = d.cluster_col and r.boot is not None
     n_clusters = count(r.decomposition.boot.n_clusters) if clustered else ""
     who = (f" from {n_clusters} respondents (repeat answers clustered by {esc(d.cluster_col)})" if clustered else "")
-    who_zh = (f"，来自 {n_clusters} 位受访者（同一受访者的重复回答按 {esc(d.cluster_col)} 聚类）" if clustered else "")
+    who_zh = (f"，来自 {n_clusters} 位受访者（同一受访者的重复回答按{esc(column_zh(d.cluster_col))}聚类）" if clustered else "")
     controls = [esc(c) for c in d.controls]
     lines = [say(f"{count(r.n)} complete responses{who} with the outcome {_outcome(r)}, "
                  f"{len(d.drivers)} driver columns" + (f" and the controls {join_words(controls)}" if d.controls else "")
@@ -329,11 +330,11 @@ def describe_stated(r: DriversReport) -> list[str]:
 
 
 KANO_MEANING = (
-    ("basic", "a low rating costs more than a high one gains — must-be qualities", "基本型因素",
+    ("basic", "a low rating costs more than a high one gains — must-be qualities", "必备型因素",
      "低评分造成的损失大于高评分带来的收益——必备质量"),
-    ("excitement", "a high rating gains more than a low one costs — delighters", "兴奋型因素",
+    ("excitement", "a high rating gains more than a low one costs — delighters", "魅力型因素",
      "高评分带来的收益大于低评分造成的损失——惊喜因素"),
-    ("performance", "loss and gain about symmetric", "绩效型因素", "损失与收益大致对称"))
+    ("performance", "loss and gain about symmetric", "期望型因素", "损失与收益大致对称"))
 
 
 def describe_kano(r: DriversReport) -> list[str]:
@@ -377,12 +378,12 @@ def _segment_line(col: str, groups: pd.DataFrame, table: pd.DataFrame, r: Driver
     adj = CORRECTION_NAMES.get(r.correction, "")
     hidden = int(groups["suppressed"].sum())
     shown = groups[~groups["suppressed"].astype(bool)]
-    name = esc(col)
+    name, name_zh = esc(col), esc(column_zh(col))
     if not len(shown):
         return say(f"By {name}: every group is suppressed (fewer than {r.params.min_cell} respondents).",
-                   f"按 {name} 划分：所有组都被抑制（受访者少于 {r.params.min_cell} 人）。")
+                   f"按{name_zh}划分：所有组都被抑制（受访者少于 {r.params.min_cell} 人）。")
     text = f"By {name} ({len(shown)} groups shown): "
-    text_zh = f"按 {name} 划分（显示 {len(shown)} 组）："
+    text_zh = f"按{name_zh}划分（显示 {len(shown)} 组）："
     sig = table[table["significant"].astype(bool)]
     if r.segments.n_boot == 0:
         text += "no bootstrap, so no test of differences."
@@ -514,7 +515,7 @@ def key_findings(r: DriversReport) -> list[str]:
     if len(basic):
         lines.append(say(f"Basic factors (a low rating hurts more than a high one helps): "
                          f"{join_words([label(x) for x in basic])}.",
-                         f"基本型因素（低评分造成的伤害大于高评分带来的帮助）：{_labels_zh(basic)}。"))
+                         f"必备型因素（低评分造成的伤害大于高评分带来的帮助）：{_labels_zh(basic)}。"))
     if len(r.warnings):
         lines.append(say(f"{len(r.warnings)} caution(s) about the decomposition: see the warnings section.",
                          f"关于分解结果有 {len(r.warnings)} 条注意事项：见“严谨的分析者会检查什么”一节。"))

@@ -14,6 +14,7 @@ import pandas as pd
 
 from loyaltylab import i18n, privacy
 from loyaltylab import plots as shared
+from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.constants import DIMENSIONS, dimension_label
 
 from .words import KANO_ZH, OUTCOME_ZH, pick, tidy
@@ -224,7 +225,7 @@ def plot_segments(result: DriversReport, column: str | None = None, ax=None):
     ax.set_yticks(y)
     ax.set_yticklabels([_name(d) for d in drivers])
     ax.set_xlabel("share of R² within the group (%)")
-    ax.set_title(i18n.t(f"Driver shares by {text(column)}", f"按 {text(column)} 划分的驱动因素份额"))
+    ax.set_title(i18n.t(f"Driver shares by {text(column)}", f"按{text(column_zh(column))}划分的驱动因素份额"))
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="y", visible=False)
     return ax

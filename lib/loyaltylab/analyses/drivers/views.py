@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import i18n
+from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.constants import DIMENSIONS, dimension_label
 
 from .words import cell, pick
@@ -55,7 +56,7 @@ VIEWS = {
 }
 PERCENT = {"lmg_share", "lmg_share_ci_low", "lmg_share_ci_high", "relative_weight_share", "importance", "derived",
            "stated", "difference", "rest"}
-SEGMENT_PERCENT = {"estimate", "ci_low", "ci_high", "diff_vs_rest"}
+SEGMENT_PERCENT = {"estimate", "ci_low", "ci_high", "rest", "diff_vs_rest"}
 
 
 def _p_text(p) -> str:
@@ -114,7 +115,7 @@ def segment_views(result: DriversReport) -> list[tuple[str, pd.DataFrame]]:
         return []
     out = []
     for col, groups in seg.groups.groupby("column", sort=False):
-        out.append((pick(f"Groups by {col}", f"按 {col} 划分的组"), view(groups, "segment_groups")))
-        out.append((pick(f"Driver shares by {col}", f"按 {col} 划分的驱动因素份额"),
+        out.append((pick(f"Groups by {col}", f"按{column_zh(col)}划分的组"), view(groups, "segment_groups")))
+        out.append((pick(f"Driver shares by {col}", f"按{column_zh(col)}划分的驱动因素份额"),
                     view(seg.table[seg.table["column"] == col], "segment")))
     return out

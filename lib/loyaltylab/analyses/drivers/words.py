@@ -14,7 +14,7 @@ from loyaltylab import i18n
 from loyaltylab.constants import DIMENSIONS
 from loyaltylab.narrative import esc, p_value
 
-KANO_ZH = {"basic": "基本型因素", "performance": "绩效型因素", "excitement": "兴奋型因素"}
+KANO_ZH = {"basic": "必备型因素", "performance": "期望型因素", "excitement": "魅力型因素"}
 QUADRANT_ZH = {"concentrate here": "重点改进", "keep up the good work": "继续保持",
                "possible overkill": "可能过度投入", "low priority": "低优先级"}
 WARNING_ZH = {"suppressor": "抑制效应（符号反转）", "collinear_pair": "高度共线的驱动因素对", "vif": "VIF 过高",

@@ -12,13 +12,14 @@ import math
 import re
 
 from loyaltylab import i18n
+from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.narrative import count, esc, interval, number, p_value, percent, signed
 
 COURSE_COLUMNS = {"provider_proactive": "the firm's proactive outreach (provider_proactive, contacts per year)",
                   "customer_proactive": "the customer's proactive participation (customer_proactive, actions per "
                                         "year)"}
-COURSE_COLUMNS_ZH = {"provider_proactive": "企业的主动服务（provider_proactive，每年主动联系次数）",
-                     "customer_proactive": "顾客的主动参与（customer_proactive，每年主动参与次数）"}
+COURSE_COLUMNS_ZH = {"provider_proactive": "企业主动服务（provider_proactive，每年主动联系次数）",
+                     "customer_proactive": "顾客主动参与（customer_proactive，每年主动参与次数）"}
 OUTCOME_WORDS = {"nps": "the 0–10 recommend score", "promoter": "the chance of being a promoter (9–10)",
                  "satisfaction": "satisfaction (1–7)", "repurchase_intent": "repurchase intent (1–7)"}
 OUTCOME_WORDS_ZH = {"nps": "推荐意愿得分（0–10）", "promoter": "成为推荐者（9–10 分）的概率",
@@ -31,7 +32,7 @@ STATUS_WORDS_ZH = {"never_failed": "从未失误", "recovered_well": "补救良�
 VERDICT_WORDS = {"not_shown": "cannot be tested (a cell is empty or too small to show)"}
 VERDICT_WORDS_ZH = {"not_shown": "无法检验（有组为空或人数太少，不予显示）"}
 SHORT_WORDS = {"x": "the firm's outreach", "moderator": "the customer's participation"}
-SHORT_WORDS_ZH = {"x": "企业的主动服务", "moderator": "顾客的主动参与"}
+SHORT_WORDS_ZH = {"x": "企业主动服务", "moderator": "顾客主动参与"}
 COURSE_CELLS = {"neither": "neither proactive", "firm": "firm only", "customer": "customer only", "both": "both"}
 COURSE_CELLS_ZH = {"neither": "双方都不主动", "firm": "仅企业主动", "customer": "仅顾客主动", "both": "双方都主动"}
 SECTION_WORDS_ZH = {"retention": "按四组的留存分析", "recovery": "服务补救部分",
@@ -116,8 +117,9 @@ def _ci_zh(low, high, result, digits: int = 2) -> str:
 
 
 def interval_zh(low, high, confidence: float = 0.95, digits: int = 1) -> str:
-    """'95% 置信区间 20.8 至 24.2' (the numbers as :func:`loyaltylab.narrative.interval` writes them)."""
-    return f"{confidence:.0%} 置信区间 {number(low, digits)} 至 {number(high, digits)}"
+    """'95% 置信区间 20.8 至 24.2' (the numbers as :func:`loyaltylab.narrative.interval` writes them; a negative
+    bound with the minus sign of :func:`loyaltylab.narrative.signed`, one minus sign in a Chinese sentence)."""
+    return f"{confidence:.0%} 置信区间 {number(low, digits)} 至 {number(high, digits)}".replace("-", "−")
 
 
 def _list_zh(items) -> str:
@@ -146,13 +148,14 @@ def describe_data(result) -> list[str]:
           + (f", controlling for {', '.join(esc(c) for c in controls)}" if controls else "") + ".")
     zh = ((f"来自 {count(it.n_customers)} 位客户的 " if it.n_customers else "") + f"{count(it.model.n)} 条回答进入模型："
           f"以{_outcome(result, True)}为结果变量，对{_var(result, 'x', True)} × {_var(result, 'moderator', True)}回归"
-          + (f"，控制变量为 {'、'.join(esc(c) for c in controls)}" if controls else "") + "。")
+          + (f"，控制变量为{'、'.join(esc(column_zh(c)) for c in controls)}" if controls else "") + "。")
     lines = [i18n.t(en, zh)]
     if d.from_customers:
         cols = [esc(c) for c in d.from_customers]
         source = esc(d.inputs.get("customers"))
         lines.append(i18n.t(f"{', '.join(cols)} come from the customers file ({source}), joined on customer_id.",
-                            f"{_list_zh(cols)} 来自客户文件（{source}），按 customer_id 合并。"))
+                            f"{_list_zh(esc(column_zh(c)) for c in d.from_customers)}来自客户文件（{source}），"
+                            "按客户编号（customer_id）合并。"))
     if it.n_customers is None:
         lines.append(i18n.t("Every response is treated as independent (no cluster_col).",
                             "每条回答都被视为相互独立（未设置 cluster_col）。"))
@@ -160,7 +163,7 @@ def describe_data(result) -> list[str]:
         cluster = esc(result.params.cluster_col)
         lines.append(i18n.t(f"Standard errors are cluster-robust by {cluster} (repeat answers of one "
                             "customer are not independent evidence).",
-                            f"标准误按 {cluster} 做聚类稳健估计（同一位客户的多次回答不是相互独立的证据）。"))
+                            f"标准误按{esc(column_zh(result.params.cluster_col))}做聚类稳健估计（同一位客户的多次回答不是相互独立的证据）。"))
     for note in d.notes:
         lines.append(i18n.t(esc(note) + ".", esc(reason_zh(note)) + "。"))
     return lines
@@ -258,7 +261,7 @@ def describe_jn(result) -> list[str]:
                        f"不存在显著性发生变化的点（观测范围 {rng_zh}）。")]
     shown = ", ".join(number(b, 2) + ("" if inside else " (outside the data)")
                       for b, inside in zip(jn.bounds, jn.in_range))
-    shown_zh = "、".join(number(b, 2) + ("" if inside else "（在数据范围之外）")
+    shown_zh = "、".join(number(b, 2).replace("-", "−") + ("" if inside else "（在数据范围之外）")
                         for b, inside in zip(jn.bounds, jn.in_range))
     lines = [i18n.t(f"Johnson–Neyman point(s) for the slope of {x}: {shown}; {w} runs from {rng} in the data.",
                     f"{xz}斜率的 Johnson–Neyman 点：{shown_zh}；数据中{wz}的取值范围为 {rng_zh}。")]
@@ -414,15 +417,19 @@ def describe_retention(result) -> list[str]:
     return lines
 
 
-def _model_terms(columns) -> str:
+def _model_terms(columns, zh: bool = False) -> str:
     """Design columns in words: category levels ``a[b]`` as their variable ``a`` once, a product ``a:b`` as
-    'a × b' — never a bracketed code name in a sentence."""
+    'a × b' — never a bracketed code name in a sentence (``zh``: course columns in Chinese, joined with 、)."""
     words = []
     for col in columns:
-        word = " × ".join(esc(re.sub(r"\[.*\]$", "", part)) for part in str(col).split(":"))
+        parts = [re.sub(r"\[.*\]$", "", part) for part in str(col).split(":")]
+        if zh:
+            with i18n.language("zh"):
+                parts = [column_zh(part) for part in parts]
+        word = " × ".join(esc(part) for part in parts)
         if word not in words:
             words.append(word)
-    return ", ".join(words)
+    return ("、" if zh else ", ").join(words)
 
 
 def describe_cox(result) -> list[str]:
@@ -440,7 +447,7 @@ def describe_cox(result) -> list[str]:
           f"{x} × {w} multiplies the churn hazard by {hr} "
           f"({_ci(c['ci_low'], c['ci_high'], result, 3)}, {p}): the combination {effect} churn "
           + ("beyond the two effects alone." if sig else "but not significantly beyond the two effects alone."))
-    zh = (f"在流失分析的 Cox 模型中（控制 {terms.replace(', ', '、')}），{xz} × {wz}每增加一个单位，流失风险乘以 {hr}"
+    zh = (f"在流失分析的 Cox 模型中（控制{_model_terms(ret.covariates, zh=True)}），{xz} × {wz}每增加一个单位，流失风险乘以 {hr}"
           f"（{_ci_zh(c['ci_low'], c['ci_high'], result, 3)}，{p}）：两者的组合"
           + (f"在两个单独效应之外进一步{'降低' if lowers else '提高'}了流失风险。" if sig else
              f"{'降低' if lowers else '提高'}了流失风险，但超出两个单独效应的部分不显著。"))
@@ -628,7 +635,8 @@ def describe_paradox(result) -> list[str]:
         g = test.result
         adjusted = [esc(c) for c in result.params.adjust_for if c]
         how = "adjusted for " + ", ".join(adjusted) if g.adjusted else "unadjusted"
-        how_zh = "调整了 " + "、".join(adjusted) if g.adjusted else "未调整"
+        adjusted_zh = [esc(column_zh(c)) for c in result.params.adjust_for if c]
+        how_zh = "调整了" + "、".join(adjusted_zh) if g.adjusted else "未调整"
         digits = 1 if outcome == "nps" else 2
         after_zh = AFTER_RULE_ZH.get(rec.after_rule, rec.after_rule)
         lines.append(i18n.t(f"{label}, recovered well − never failed ({rec.after_rule}, {how}): "

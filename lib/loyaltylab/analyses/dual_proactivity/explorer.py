@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from loyaltylab import i18n
+from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.narrative import esc, interval, p_value, signed
 from loyaltylab.stats import moderation as mod
 
@@ -17,11 +18,12 @@ def slope_line(result, w_value: float) -> str:
     t = mod.simple_slopes(result.interaction.model, at=[w_value]).iloc[0]
     inside = result.interaction.jn.w_min <= w_value <= result.interaction.jn.w_max
     w, x, conf = esc(result.params.moderator), esc(result.params.x), result.params.confidence
+    w_zh, x_zh = esc(column_zh(result.params.moderator)), esc(column_zh(result.params.x))
     est, p = signed(t["estimate"], 3), p_value(t["p_value"])
     return i18n.t(f"At {w} = {w_value:g}: slope of {x} "
                   f"{est} ({interval(t['ci_low'], t['ci_high'], conf, 3)}, "
                   f"{p})" + ("" if inside else " — outside the observed range"),
-                  f"{w} = {w_value:g} 时，{x} 的斜率为 {est}（{interval_zh(t['ci_low'], t['ci_high'], conf, 3)}，{p}）"
+                  f"{w_zh} = {w_value:g} 时，{x_zh}的斜率为 {est}（{interval_zh(t['ci_low'], t['ci_high'], conf, 3)}，{p}）"
                   + ("" if inside else "——超出观测范围"))
 
 
@@ -39,10 +41,11 @@ def cut_line(result, x_cut: float, w_cut: float) -> str:
         return i18n.t("A cell is empty or smaller than min_cell at these cuts: no synergy shown.",
                       "在这些切分点上有组为空或少于 min_cell：不显示协同效应。")
     x, w, conf = esc(result.params.x), esc(result.params.moderator), result.params.confidence
+    x_zh, w_zh = esc(column_zh(result.params.x)), esc(column_zh(result.params.moderator))
     est, p = signed(s.estimate, 3), p_value(s.p_value)
     return i18n.t(f"Cut at {x} > {x_cut:g}, {w} > {w_cut:g}: synergy "
                   f"{est} ({interval(s.ci_low, s.ci_high, conf, 3)}, {p})",
-                  f"以 {x} > {x_cut:g}、{w} > {w_cut:g} 切分：协同效应 {est}"
+                  f"以{x_zh} > {x_cut:g}、{w_zh} > {w_cut:g} 切分：协同效应 {est}"
                   f"（{interval_zh(s.ci_low, s.ci_high, conf, 3)}，{p}）")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
-from loyaltylab import privacy
+from loyaltylab import i18n, privacy
 from loyaltylab.analyses.churn.data import DAYS_PER_MONTH
 from loyaltylab.plots import ACCENT, PALETTE, SUPPRESSED_COLOR, forest_plot
 from loyaltylab.stats import moderation as mod
@@ -35,7 +35,7 @@ def _names(result, zh: bool = False) -> tuple[str, str, str]:
     outcome = (OUTCOME_AXIS_ZH if zh else OUTCOME_AXIS).get(p.outcome, _text(p.outcome))
     if course_framing(result):
         if zh:
-            return "企业的主动服务（每年联系次数）", "顾客的主动参与", outcome
+            return "企业主动服务（每年联系次数）", "顾客主动参与", outcome
         return "Firm's proactive outreach (contacts / year)", "customer participation", outcome
     return _text(p.x), _text(p.moderator), outcome
 
@@ -90,10 +90,11 @@ def plot_jn(result, ax=None):
     xname, wname, _ = _axis_names(result)
     ax.set_xlabel(wname)
     logistic = it.family == "logistic"
-    ax.set_ylabel(_label("Slope of x" + (" (log-odds)" if logistic else ""), "x 的斜率" + ("（对数几率）" if logistic
+    xname_zh = "企业主动服务" if course_framing(result) else _text(i18n.column_names().get(result.params.x, result.params.x))
+    ax.set_ylabel(_label("Slope of x" + (" (log-odds)" if logistic else ""), f"{xname_zh}的斜率" + ("（对数几率）" if logistic
                                                                                         else "")))
     ax.set_title(_label("Johnson–Neyman: where the slope of x is significant (shaded)",
-                        "Johnson–Neyman：x 的斜率在哪些区域显著（阴影）"))
+                        f"Johnson–Neyman：{xname_zh}的斜率在哪些区域显著（阴影）"))
     return ax
 
 
@@ -248,6 +249,10 @@ def plot_speed(result, ax=None):
     ax.errorbar(xs, s["estimate"], yerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]], marker="o",
                 capsize=4, color=ACCENT)
     ax.set_xticks(xs, [_label(b, b.replace(" h", " 小时")) for b in s["band"]])
+    if i18n.current() != "en":          # '6–12 小时' is wider than '6–12 h': slanted, the bands do not run together
+        ax.tick_params(axis="x", labelrotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
     ax.set_xlabel(_label("Recovery time", "补救时长"))
     ax.set_ylabel(_label("Recovery satisfaction (1–7)", "补救满意度（1–7）"))
     ax.set_title(_label("Faster recovery, happier customers?", "补救越快，客户越满意吗？"))

@@ -59,7 +59,7 @@ TRUTH_ZH = (
     (r"2×2 cell (?P<cell>\w+)", "2×2 组别：{cell}"),
     (r"2×2 synergy", "2×2 协同效应"),
     (r"Cox β(?P<cov>.*)", "Cox 系数 β{cov}"),
-    (r"retention at horizon \((?P<cell>\w+)\)", "观察期末留存率（{cell}）"),
+    (r"retention at horizon \((?P<cell>\w+)\)", "12 个月留存率（{cell}）"),
     (r"NPS after the first failure, (?P<status>.+)", "首次失误之后的 NPS（{status}）"),
     (r"paradox difference \(unadjusted\)", "悖论差异（未调整）"),
     (r"paradox difference \(adjusted\)", "悖论差异（调整后）"),
@@ -97,6 +97,22 @@ def truth_zh(text: str) -> str:
     return text
 
 
+def term_zh(term: str, result=None) -> str:
+    """A moderation model's term (``const``, ``x``, ``w``, ``x:w``, a control) in Chinese: x and w by the columns
+    they stand for when ``result`` is given (``provider_proactive`` → 企业主动服务), else by their role."""
+    column_names = i18n.column_names()
+    if result is not None:
+        names = {"x": column_names.get(result.params.x, result.params.x),
+                 "w": column_names.get(result.params.moderator, result.params.moderator)}
+    else:
+        names = {"x": "x（自变量）", "w": "w（调节变量）"}
+    if term == "const":
+        return "截距"
+    if term == "x:w":
+        return f"{names['x']} × {names['w']}" if result is not None else "x × w（交互项）"
+    return names.get(term) or column_names.get(term, term)
+
+
 def _p_text(p) -> str:
     if p is None or not np.isfinite(p):
         return ""
@@ -108,6 +124,12 @@ def view(table: pd.DataFrame, kind: str, result=None) -> pd.DataFrame:
     columns = VIEWS[kind]
     if i18n.current() != "en":
         columns = {**columns, **HEADERS_NOT_EN.get(kind, {})}
+        if kind == "slopes" and result is not None:         # x is a column: name it
+            columns.update(estimate=_label(columns["estimate"], f"{term_zh('x', result)}的斜率"))
+        if kind == "retention" and result is not None:     # the horizon is a parameter: name it
+            months = f"{result.params.horizon_months:g}"
+            columns.update(retention=_label(columns["retention"], f"{months} 个月留存率"),
+                           rmst=_label(columns["rmst"], f"平均在网月数（{months} 个月内）"))
     out = table[[c for c in columns if c in table]].copy()
     for col in out.columns:
         if col.startswith("p_") or col == "p_value":
@@ -118,6 +140,8 @@ def view(table: pd.DataFrame, kind: str, result=None) -> pd.DataFrame:
         elif isinstance(out[col].dtype, pd.Int64Dtype) or (col in ("customers", "n") and "suppressed" in out):
             hidden = out["suppressed"].astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
             out[col] = [("suppressed" if h or pd.isna(v) else int(v)) for v, h in zip(out[col], hidden)]
+    if kind == "coefficients" and "term" in out and i18n.current() != "en":
+        out["term"] = [_label(v, term_zh(v, result)) for v in out["term"]]
     if result is not None and "cell" in out:
         out["cell"] = out["cell"].map(cell_labels(result))
     if "status" in out:

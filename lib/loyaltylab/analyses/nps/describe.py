@@ -15,6 +15,7 @@ import numpy as np
 
 from loyaltylab import i18n, privacy
 from loyaltylab import themes as th
+from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.narrative import count, esc, interval, number, p_value, percent, signed
 from loyaltylab.stats.multiplicity import CORRECTION_NAMES
 
@@ -38,8 +39,9 @@ def _ci(low, high, confidence: float) -> str:
 
 
 def _ci_zh(low, high, confidence: float, digits: int = 1) -> str:
-    """'95% 置信区间 16.6 至 25.2': the numbers formatted as :func:`loyaltylab.narrative.interval` does."""
-    return f"{confidence:.0%} 置信区间 {number(low, digits)} 至 {number(high, digits)}"
+    """'95% 置信区间 16.6 至 25.2', a negative bound with the minus sign of :func:`loyaltylab.narrative.signed`
+    (−8.1): one minus sign in a Chinese sentence."""
+    return f"{confidence:.0%} 置信区间 {number(low, digits)} 至 {number(high, digits)}".replace("-", "−")
 
 
 def _p_zh(p) -> str:
@@ -109,10 +111,11 @@ def describe_overall(result: NPSReport) -> list[str]:
                             f"置信区间包含 {LOYAL_MARK:.0f}：数据无法判断客户群是否达到{mark_zh}。"))
     if result.cluster_col:
         col, deff, wide = esc(result.cluster_col), number(o.deff, 2), number(math.sqrt(o.deff), 2)
+        col_zh = esc(column_zh(result.cluster_col))
         lines.append(i18n.t(f"Intervals allow for customers answering more than once (clustered by "
                             f"{col}; design effect {deff}, i.e. the interval is "
                             f"{wide}× as wide as if every response were a different customer).",
-                            f"置信区间已考虑同一客户多次回答的情况（按 {col} 聚类；设计效应为 {deff}，即区间宽度是"
+                            f"置信区间已考虑同一客户多次回答的情况（按{col_zh}聚类；设计效应为 {deff}，即区间宽度是"
                             f"每份回答都来自不同客户时的 {wide} 倍）。"))
     if result.data.dropped_rows:
         dropped = count(result.data.dropped_rows)
@@ -261,9 +264,9 @@ def describe_dimensions(result: NPSReport, *, fallback: bool = False) -> list[st
             f"odds of being a promoter rather than a detractor by {odds} "
             f"({conf} CI {lo}–{hi}; n = {n}, pseudo-R² = {r2}"
             + (f"; cluster-robust by {esc(m.cluster_col)}" if m.cluster_col else "") + ").",
-            f"在其他维度保持不变时，{_zh(best['label'])}每高 1 分，成为推荐者（而非贬损者）的优势 (odds) 变为原来的 "
+            f"在其他维度保持不变时，{_zh(best['label'])}每高 1 分，成为推荐者（而非贬损者）的优势（odds）变为原来的 "
             f"{odds} 倍（{conf} 置信区间 {lo}–{hi}；n = {n}，伪 R² = {r2}"
-            + (f"；按 {esc(m.cluster_col)} 聚类稳健" if m.cluster_col else "") + "）。"))
+            + (f"；按{esc(column_zh(m.cluster_col))}聚类稳健" if m.cluster_col else "") + "）。"))
     elif m is not None and m.note:
         note = esc(model_note(m.note))
         lines.append(i18n.t(f"Logistic model not shown: {note}.", f"未显示逻辑回归模型：{note}。"))
@@ -291,7 +294,8 @@ def describe_themes(result: NPSReport, *, fallback: bool = False) -> list[str]:
                 f"写了评论的{CATEGORY_ZH[who]}最常谈到{esc(theme_zh(r['theme']))}（占其评论的 {share}%）。"))
     un = t[t["theme"] == th.UNCLASSIFIED]
     if len(un) and np.isfinite(un["share_all"].iloc[0]):
-        share = number(un["share_all"].iloc[0], 0)
+        unmatched = float(un["share_all"].iloc[0])
+        share = number(unmatched, 1 if 0 < unmatched < 1 else 0)       # 0.5%, not '0%' beside a table's 0.5
         lines.append(i18n.t(f"{share}% of comments match no theme in the lexicon.",
                             f"{share}% 的评论没有匹配到词典中的任何主题。"))
     acc = result.theme_accuracy

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import i18n
+from loyaltylab.analyses.names_zh import column_zh
 
 if TYPE_CHECKING:
     from .analysis import NPSReport
@@ -74,8 +75,10 @@ def mix_label(name: str) -> str:
 
 
 def segment_caption(column: str) -> str:
-    """'NPS by region' (the column named in Chinese when the glossary has it)."""
-    return label(f"NPS by {column}", f"按{i18n.zh_of(str(column)) or column}划分的 NPS")
+    """'NPS by region' (a course column named in Chinese, else through the glossary when it has the name)."""
+    name = str(column)
+    zh = column_zh(name) if name in i18n.column_names() else i18n.zh_of(name) or name
+    return label(f"NPS by {column}", f"按{zh}划分的 NPS")
 
 
 def segment_views(result: NPSReport) -> list[tuple[str, pd.DataFrame]]:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyaltylab import i18n, io, loaders, measures, params, privacy, results
+from loyaltylab import io, loaders, measures, params, privacy, results
 from loyaltylab.analyses.base import AnalysisResult
+from loyaltylab.analyses.bilingual import Both
 from loyaltylab.analyses.nps.tables import check_period
 from loyaltylab.errors import ParameterError
 from loyaltylab.loaders import SurveyData
@@ -186,13 +187,13 @@ def _skipped_notes(data: SurveyData, p: Params) -> list[str]:
     out = []
     for col in data.skipped:
         if col == p.date_col:
-            out.append(i18n.t(f"no date column '{col}': no trend", f"没有日期列“{col}”：不分析趋势"))
+            out.append(Both(f"no date column '{col}': no trend", f"没有日期列“{col}”：不分析趋势"))
         elif col == p.cluster_col:
-            out.append(i18n.t(f"no '{col}' column: every response treated as a different respondent",
-                              f"没有“{col}”列：每份回答都视为不同的受访者"))
+            out.append(Both(f"no '{col}' column: every response treated as a different respondent",
+                            f"没有“{col}”列：每份回答都视为不同的受访者"))
         else:
-            out.append(i18n.t(f"segment column '{col}' is in neither the survey nor a customers file: left out",
-                              f"细分列“{col}”既不在问卷中，也不在客户文件中：未纳入分析"))
+            out.append(Both(f"segment column '{col}' is in neither the survey nor a customers file: left out",
+                            f"细分列“{col}”既不在问卷中，也不在客户文件中：未纳入分析"))
     return out
 
 
@@ -376,8 +377,8 @@ def _run(data: SurveyData, p: Params) -> ServqualReport:
         strategies = truth.strategy_table(dim_table)
     notes = [*_skipped_notes(data, p), *inst.notes, *rel.notes, *struct.notes]
     if a.dropped:
-        notes.append(i18n.t(f"{a.dropped} responses without any perception answer were left out",
-                            f"{a.dropped} 份没有任何感知回答的问卷未纳入分析"))
+        notes.append(Both(f"{a.dropped} responses without any perception answer were left out",
+                          f"{a.dropped} 份没有任何感知回答的问卷未纳入分析"))
     return ServqualReport(
         params=p, data=data, instrument=inst, n=len(f), people=a.people, dropped_rows=a.dropped, items=items,
         dimensions=dim_table, overall=overall, reliability=rel, structure=struct, invariance=invariance,

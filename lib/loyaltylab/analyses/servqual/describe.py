@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from loyaltylab import privacy
+from loyaltylab.analyses.bilingual import chinese, english
+from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.i18n import t
 from loyaltylab.narrative import count, esc, interval, join_words, number, p_value, percent, signed
 
@@ -44,7 +46,7 @@ def _ci_zh(low, high, confidence: float, digits: int = 2) -> str:
 
 
 def _interval_zh(low, high, confidence: float, digits: int = 1) -> str:
-    return f"{confidence:.0%} 置信区间 {number(low, digits)} 至 {number(high, digits)}"
+    return f"{confidence:.0%} 置信区间 {number(low, digits)} 至 {number(high, digits)}".replace("-", "−")
 
 
 def _join_zh(items) -> str:
@@ -86,7 +88,7 @@ def describe_data(result: ServqualReport) -> list[str]:
 
 def describe_notes(result: ServqualReport) -> list[str]:
     """What the file lacked and was left out (each note escaped: it names the user's columns)."""
-    return [t(f"Note: {esc(n)}.", f"说明：{esc(n)}。") for n in result.notes]
+    return [t(f"Note: {esc(english(n))}.", f"说明：{esc(chinese(n))}。") for n in result.notes]
 
 
 def describe_gaps(result: ServqualReport) -> list[str]:
@@ -128,7 +130,7 @@ def describe_gaps(result: ServqualReport) -> list[str]:
         col, people = esc(result.cluster_col), count(result.people)
         lines.append(t(f"Intervals allow for customers answering more than once (clustered by {col}; {people} "
                        "customers).",
-                       f"区间估计考虑了同一客户多次作答的情况（按 {col} 聚类；{people} 位客户）。"))
+                       f"区间估计考虑了同一客户多次作答的情况（按{esc(column_zh(result.cluster_col))}聚类；{people} 位客户）。"))
     return lines
 
 
@@ -226,7 +228,7 @@ def describe_reliability(result: ServqualReport) -> list[str]:
             r, name, c = number(worst["reliability"], 2), dim_name(worst["dimension"]), number(worst["corr_pe"], 2)
             lines.append(t(f"The P − E difference scores are reliable enough (lowest {r}, {name}): perceptions and "
                            f"expectations correlate only {c}, so the difference keeps most of their reliability.",
-                           f"P − E 差异分数的信度足够（最低为 {r}，{name}）：感知与期望的相关仅为 {c}，"
+                           f"P − E 差异分数的信度足够（最低为 {r}，{name}）：感知与期望的相关仅为 {c.replace('-', '−')}，"
                            "因此差异分数保留了两者的大部分信度。"))
     return lines
 
@@ -300,7 +302,7 @@ def describe_invariance(result: ServqualReport) -> list[str]:
     what, what_zh = ("gaps", "差距") if _servqual(result) else ("scores", "得分")
     for col, (res, used, note) in result.invariance.items():
         if res is None:
-            lines.append(t(f"By {esc(col)}: {esc(note)}.", f"按 {esc(col)}：{esc(note)}。"))
+            lines.append(t(f"By {esc(col)}: {esc(english(note))}.", f"按{esc(column_zh(col))}：{esc(chinese(note))}。"))
             continue
         cmp = res.comparisons.loc["metric"]
         holds = st.metric_holds(res)
@@ -311,7 +313,7 @@ def describe_invariance(result: ServqualReport) -> list[str]:
                        + ("Metric invariance holds (ΔCFI ≥ −0.01): the dimensions mean the same in each group, so "
                           f"their {what} can be compared." if holds else
                           f"Metric invariance fails (ΔCFI < −0.01): compare these groups' {what} with care."),
-                       f"按 {esc(col)}（{len(used)} 个回答数足够的组）：限定各组载荷相等后，CFI 变化 {d_cfi}"
+                       f"按{esc(column_zh(col))}（{len(used)} 个回答数足够的组）：限定各组载荷相等后，CFI 变化 {d_cfi}"
                        f"（Δχ² = {chi2}，自由度 {df}，{p}）。"
                        + ("度量不变性成立（ΔCFI ≥ −0.01）：各维度在各组中含义相同，因此可以比较各组的"
                           f"{what_zh}。" if holds else
@@ -329,21 +331,22 @@ def describe_servperf(result: ServqualReport) -> list[str]:
     lines = []
     for r in table.itertuples():
         outcome, n, r2p = esc(r.outcome), count(r.n), number(r.r2_servperf, 3)
+        outcome_zh = esc(column_zh(r.outcome))
         if not _servqual(result):
             lines.append(t(f"The five perception scores explain R² = {r2p} of {outcome} (n = {n}); without "
                            "expectations there is no gap model to compare.",
-                           f"五个感知得分对 {outcome} 的解释力为 R² = {r2p}（n = {n}）；没有期望数据，无法与差距模型比较。"))
+                           f"五个感知得分对{outcome_zh}的解释力为 R² = {r2p}（n = {n}）；没有期望数据，无法与差距模型比较。"))
             continue
         r2q = number(r.r2_servqual, 3)
         perf = r.r2_servperf > r.r2_servqual
         lines.append(t(f"{outcome}: perceptions explain R² = {r2p}, gaps R² = {r2q} (n = {n}) — "
                        f"{'perceptions alone (SERVPERF)' if perf else 'the gaps (SERVQUAL)'} predict better.",
-                       f"{outcome}：感知的 R² = {r2p}，差距的 R² = {r2q}（n = {n}）——"
+                       f"{outcome_zh}：感知的 R² = {r2p}，差距的 R² = {r2q}（n = {n}）——"
                        f"{'只用感知（SERVPERF）' if perf else '差距（SERVQUAL）'}的预测力更强。"))
     if _servqual(result) and len(table) and (table["r2_servperf"] > table["r2_servqual"]).all():
         lines.append(t("As Cronin & Taylor (1992) argued, subtracting expectations adds noise rather than information "
                        "about these outcomes.",
-                       "正如 Cronin & Taylor (1992) 所指出的，对这些结果变量而言，减去期望带来的是噪声而不是信息。"))
+                       "正如 Cronin 和 Taylor（1992）所指出的，对这些结果变量而言，减去期望带来的是噪声而不是信息。"))
     return lines
 
 
@@ -357,16 +360,16 @@ def describe_ipa(result: ServqualReport) -> list[str]:
     ipa = result.ipa
     if ipa is None:
         return [t("No outcome column and no stated importance: no importance-performance analysis.",
-                  "既没有结果变量列，也没有自述重要性：无法做重要性-表现分析。")]
+                  "既没有结果变量列，也没有自述重要性：无法做重要性—表现分析。")]
     table = ipa.table
-    outcome = esc(ipa.outcome)
+    outcome, outcome_zh = esc(ipa.outcome), esc(column_zh(ipa.outcome))
     if ipa.source == "derived" and ipa.derived_method == "lmg":
         source = ("derived importance: LMG shares of R² (each dimension's average contribution over all orders of "
                   f"entry) of {outcome}")
-        source_zh = f"推导重要性：{outcome} 的 R² 中各维度的 LMG 份额（各维度在所有进入顺序下的平均贡献）"
+        source_zh = f"推导重要性：{outcome_zh}的 R² 中各维度的 LMG 份额（各维度在所有进入顺序下的平均贡献）"
     elif ipa.source == "derived":
         source = f"derived importance: the correlation of each dimension's perception score with {outcome}"
-        source_zh = f"推导重要性：各维度感知得分与 {outcome} 的相关系数"
+        source_zh = f"推导重要性：各维度感知得分与{outcome_zh}的相关系数"
     else:
         source, source_zh = "stated importance (mean normalised points)", "自述重要性（归一化后的平均分数）"
     n = count(ipa.n)
@@ -406,18 +409,18 @@ def describe_ipa(result: ServqualReport) -> list[str]:
 
 def _segment_line(col: str, table, result: ServqualReport) -> str:
     what, what_zh = _what(result)
-    name = esc(col)
+    name, name_zh = esc(col), esc(column_zh(col))
     overall = privacy.visible(table[table["measure"] == "overall"]).dropna(subset=["estimate"])
     hidden = int(table.loc[table["measure"] == "overall", "suppressed"].sum())
     if not len(overall):
         m = result.params.min_cell
         return t(f"By {name}: every group is suppressed (fewer than {m} respondents).",
-                 f"按 {name}：所有组都因受访者少于 {m} 人而被抑制。")
+                 f"按{name_zh}：所有组都因受访者少于 {m} 人而被抑制。")
     lo, hi = overall.loc[overall["estimate"].idxmin()], overall.loc[overall["estimate"].idxmax()]
     fmt = signed if _servqual(result) else number
     low, high = f"{fmt(lo['estimate'], 2)}", f"{fmt(hi['estimate'], 2)}"
     en = f"By {name}: the overall {what} ranges from {low} ({esc(lo['value'])}) to {high} ({esc(hi['value'])}). "
-    zh = f"按 {name}：总体{what_zh}从 {low}（{esc(lo['value'])}）到 {high}（{esc(hi['value'])}）。"
+    zh = f"按{name_zh}：总体{what_zh}从 {low}（{esc(lo['value'])}）到 {high}（{esc(hi['value'])}）。"
     shown = privacy.visible(table)
     sig = shown[shown["significant"].astype(bool)]
     if len(sig):
@@ -432,7 +435,7 @@ def _segment_line(col: str, table, result: ServqualReport) -> str:
         zh += f"共有 {len(sig)} 项“组 × 得分”与其余客户的差异显著，例如：" + "；".join(parts_zh) + "。"
     else:
         en += f"No group differs significantly from the rest (Holm-adjusted across {name}'s table)."
-        zh += f"没有哪个组与其余客户存在显著差异（在 {name} 的表内做 Holm 校正）。"
+        zh += f"没有哪个组与其余客户存在显著差异（在{name_zh}的表内做 Holm 校正）。"
     if hidden:
         en += f" {hidden} group(s) suppressed (small cells)."
         zh += f"另有 {hidden} 个组因人数过少而被抑制。"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from loyaltylab import i18n
+from loyaltylab.analyses.names_zh import column_zh
 
 from . import groups, plots
 from .instrument import reader_label
@@ -48,7 +49,7 @@ def explorer(result: ServqualReport):
                 table = view(result, "segment", column.value)
                 score = "overall" if m == "overall" else reader_label(m, True)
                 notebook.show_table(table[table["Score"] == score],
-                                    caption=i18n.t(f"By {column.value}", f"按 {column.value}"), precision=2)
+                                    caption=i18n.t(f"By {column.value}", f"按{column_zh(column.value)}"), precision=2)
             if result.trend is not None:
                 scores = result.scores[["overall"]] if m == "overall" else result.scores[[m]].rename(
                     columns={m: "overall"})

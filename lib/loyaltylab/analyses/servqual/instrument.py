@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import i18n, io, params
+from loyaltylab.analyses.bilingual import Both
 from loyaltylab.constants import DIMENSIONS
 from loyaltylab.errors import DataError
 
@@ -123,13 +124,13 @@ def _answer_set(frame_columns, dimensions, prefix: str | None, what: str, notes:
     missing = [c for c in cols.values() if c not in frame_columns]
     what_zh = ANSWER_SETS_ZH.get(what, what)
     if missing and len(missing) < len(cols):
-        notes.append(i18n.t(f"{what} left out: column '{missing[0]}' is not in the survey ({len(missing)} of "
-                            f"{len(cols)} missing)",
-                            f"未分析{what_zh}：问卷中没有“{missing[0]}”列（{len(cols)} 列中缺 {len(missing)} 列）"))
+        notes.append(Both(f"{what} left out: column '{missing[0]}' is not in the survey ({len(missing)} of "
+                          f"{len(cols)} missing)",
+                          f"未分析{what_zh}：问卷中没有“{missing[0]}”列（{len(cols)} 列中缺 {len(missing)} 列）"))
     elif missing:
         first = next(iter(cols.values()))
-        notes.append(i18n.t(f"no {what} columns ({first}, …) in the survey",
-                            f"问卷中没有{what_zh}列（{first}, …）"))
+        notes.append(Both(f"no {what} columns ({first}, …) in the survey",
+                          f"问卷中没有{what_zh}列（{first}, …）"))
     return None if missing else cols
 
 
@@ -143,8 +144,8 @@ def resolve(frame_columns, p, source: str | None = None) -> Instrument:
         missing = [f"{p.perception_prefix}{i}" for i in items if f"{p.perception_prefix}{i}" not in frame_columns]
         if missing:
             first_missing = first_missing or missing[0]
-            notes.append(i18n.t(f"dimension '{dim}' left out: perception column '{missing[0]}' is not in the survey",
-                                f"未分析维度“{dim}”：问卷中没有感知列“{missing[0]}”"))
+            notes.append(Both(f"dimension '{dim}' left out: perception column '{missing[0]}' is not in the survey",
+                              f"未分析维度“{dim}”：问卷中没有感知列“{missing[0]}”"))
         else:
             scored[dim] = tuple(str(i) for i in items)
     if not scored:
@@ -153,24 +154,24 @@ def resolve(frame_columns, p, source: str | None = None) -> Instrument:
     perception = {i: f"{p.perception_prefix}{i}" for items in scored.values() for i in items}
     expectation = _answer_set(frame_columns, scored, p.expectation_prefix, "expectation", notes)
     if p.expectation_prefix and expectation is None:
-        notes[-1] += i18n.t(": perceptions only (SERVPERF), no gaps", "：仅分析感知（SERVPERF），不计算差距")
+        notes[-1] += Both(": perceptions only (SERVPERF), no gaps", "：仅分析感知（SERVPERF），不计算差距")
     adequate = _answer_set(frame_columns, scored, p.adequate_prefix, "adequate-service", notes)
     desired = _answer_set(frame_columns, scored, p.desired_prefix, "desired-service", notes)
     if (p.adequate_prefix or p.desired_prefix) and (adequate is None or desired is None):
-        notes.append(i18n.t("no zone of tolerance: it needs both adequate- and desired-service columns",
-                            "无法分析容忍区间：需要同时有适当服务列和理想服务列"))
+        notes.append(Both("no zone of tolerance: it needs both adequate- and desired-service columns",
+                          "无法分析容忍区间：需要同时有适当服务列和理想服务列"))
         adequate = desired = None
     outcomes = tuple(c for c in p.outcome_cols if c in frame_columns)
     absent = [c for c in p.outcome_cols if c not in frame_columns]
     if absent:
-        notes.append(i18n.t(f"outcome column(s) not in the survey: {', '.join(absent)}",
-                            f"问卷中没有以下结果变量列：{', '.join(absent)}"))
+        notes.append(Both(f"outcome column(s) not in the survey: {', '.join(absent)}",
+                          f"问卷中没有以下结果变量列：{', '.join(absent)}"))
     wanted = {d: c for d, c in importance_columns(p).items() if d in scored}
     importance = wanted if wanted and all(c in frame_columns for c in wanted.values()) else None
     if wanted and importance is None:
         gone = next(c for c in wanted.values() if c not in frame_columns)
-        notes.append(i18n.t(f"no stated importance: column '{gone}' is not in the survey",
-                            f"没有自述重要性：问卷中没有“{gone}”列"))
+        notes.append(Both(f"no stated importance: column '{gone}' is not in the survey",
+                          f"没有自述重要性：问卷中没有“{gone}”列"))
     return Instrument(scored, perception, expectation, adequate, desired, outcomes, importance, tuple(notes))
 
 

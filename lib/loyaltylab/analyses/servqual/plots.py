@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from loyaltylab import i18n, plots
+from loyaltylab.analyses.names_zh import column_zh
 
 from .instrument import reader_label
 from .priorities import QUADRANT_ORDER
@@ -191,7 +192,7 @@ def plot_segments(result: ServqualReport, column: str | None = None, measure: st
                              ref=0.0 if result.mode == "servqual" else None,
                              xlabel=i18n.t(f"{'Overall' if measure == 'overall' else reader_label(measure)} {what}",
                                            f"{score_zh}{what_zh}"),
-                             title=_text(i18n.t(f"By {column}", f"按 {column}")), ax=ax)
+                             title=_text(i18n.t(f"By {column}", f"按{column_zh(column)}")), ax=ax)
 
 
 def plot_trend(result: ServqualReport, ax=None, table=None):

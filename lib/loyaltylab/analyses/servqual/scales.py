@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loyaltylab import i18n
+from loyaltylab.analyses.bilingual import Both
 from loyaltylab.errors import DataError
 from loyaltylab.stats import reliability as rel
 from loyaltylab.stats.factor import SampleMoments
@@ -61,16 +61,16 @@ def reliability(moments: SampleMoments, inst: Instrument, confidence: float = 0.
     rows, item_rows, gap_rows, notes = [], [], [], []
     for dim, items in inst.dimensions.items():
         if len(items) < 2:
-            notes.append(i18n.t(f"'{dim}' has one item: no internal-consistency reliability",
-                                f"“{dim}”只有一个题项：无法计算内部一致性信度"))
+            notes.append(Both(f"'{dim}' has one item: no internal-consistency reliability",
+                              f"“{dim}”只有一个题项：无法计算内部一致性信度"))
             continue
         for which in sets:
             cov = _set_cov(moments, inst, dim, which)
             try:
                 a = rel.alpha_from_cov(cov, moments.n, confidence=confidence)
             except DataError as exc:
-                notes.append(i18n.t(f"'{dim}' {which}: no alpha ({exc.rule})",
-                                    f"“{dim}”的{SETS_ZH.get(which, which)}题项：无法计算 α（{exc.rule}）"))
+                notes.append(Both(f"'{dim}' {which}: no alpha ({exc.rule})",
+                                  f"“{dim}”的{SETS_ZH.get(which, which)}题项：无法计算 α（{exc.rule}）"))
                 continue
             omega = math.nan
             if len(items) >= 3:

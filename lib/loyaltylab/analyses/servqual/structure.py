@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loyaltylab import i18n
+from loyaltylab.analyses.bilingual import Both
 from loyaltylab.errors import DataError
 from loyaltylab.stats import factor
 
@@ -52,8 +52,8 @@ def cfa_model(inst: Instrument) -> tuple[dict, list[str]]:
         if len(items) >= 2:
             model[dim] = [inst.perception[i] for i in items]
         else:
-            notes.append(i18n.t(f"'{dim}' has one item: left out of the factor model",
-                                f"“{dim}”只有一个题项：未纳入因子模型"))
+            notes.append(Both(f"'{dim}' has one item: left out of the factor model",
+                              f"“{dim}”只有一个题项：未纳入因子模型"))
     return model, notes
 
 
@@ -84,18 +84,18 @@ def structure(moments: factor.SampleMoments, inst: Instrument, *, rotation: str 
             n_factors = int(min(max(parallel.n_factors, 1), _max_factors(len(cols))))
             efa = factor.efa(moments, n_factors, rotation=rotation, seed=seed)
         except DataError as exc:
-            notes.append(i18n.t(f"no exploratory factor analysis: {exc.rule}", f"未做探索性因子分析：{exc.rule}"))
+            notes.append(Both(f"no exploratory factor analysis: {exc.rule}", f"未做探索性因子分析：{exc.rule}"))
     else:
-        notes.append(i18n.t("no exploratory factor analysis: it needs at least 3 items and more respondents than items",
-                            "未做探索性因子分析：至少需要 3 个题项，且受访者人数多于题项数"))
+        notes.append(Both("no exploratory factor analysis: it needs at least 3 items and more respondents than items",
+                          "未做探索性因子分析：至少需要 3 个题项，且受访者人数多于题项数"))
     if model:
         try:
             cfa = factor.cfa(model, moments, confidence=rmsea_confidence)
             if not cfa.converged:
-                notes.append(i18n.t("the CFA did not converge; read its fit with care",
-                                    "CFA 未收敛；请谨慎解读其拟合指标"))
+                notes.append(Both("the CFA did not converge; read its fit with care",
+                                  "CFA 未收敛；请谨慎解读其拟合指标"))
         except DataError as exc:
-            notes.append(i18n.t(f"no confirmatory factor analysis: {exc.rule}", f"未做验证性因子分析：{exc.rule}"))
+            notes.append(Both(f"no confirmatory factor analysis: {exc.rule}", f"未做验证性因子分析：{exc.rule}"))
     return Structure(kmo, bartlett, parallel, n_factors, efa, cfa, model, item_of, rmsea_confidence,
                      notes=tuple(notes))
 
@@ -109,7 +109,7 @@ def invariance(items: np.ndarray, columns, keys: np.ndarray, labels, visible, mo
     small group is never shown here either). Returns (InvarianceResult or None, the groups used, a note or None).
     """
     if not model:
-        return None, (), i18n.t("no factor model to test", "没有可检验的因子模型")
+        return None, (), Both("no factor model to test", "没有可检验的因子模型")
     cols = [c for cs in model.values() for c in cs]
     index = [list(columns).index(c) for c in cols]
     x = items[:, index] if index != list(range(items.shape[1])) else items
@@ -120,9 +120,9 @@ def invariance(items: np.ndarray, columns, keys: np.ndarray, labels, visible, mo
         if visible[g] and rows.sum() >= min_n:
             groups[label] = rows
     if len(groups) < 2:
-        return None, tuple(groups), i18n.t(f"fewer than two groups with at least {min_n} complete responses; "
-                                           "measurement invariance not tested",
-                                           f"完整回答不少于 {min_n} 份的组不足两个；未检验测量不变性")
+        return None, tuple(groups), Both(f"fewer than two groups with at least {min_n} complete responses; "
+                                         "measurement invariance not tested",
+                                         f"完整回答不少于 {min_n} 份的组不足两个；未检验测量不变性")
     try:  # complete rows only, so each group's covariance is numpy's (divisor n − 1), as from_frame's listwise
         moments = {}
         for label, rows in groups.items():
@@ -132,8 +132,8 @@ def invariance(items: np.ndarray, columns, keys: np.ndarray, labels, visible, mo
         result = factor.measurement_invariance(model, moments=moments, levels=INVARIANCE_LEVELS,
                                                confidence=rmsea_confidence)
     except DataError as exc:
-        return None, tuple(groups), i18n.t(f"measurement invariance not tested: {exc.rule}",
-                                           f"未检验测量不变性：{exc.rule}")
+        return None, tuple(groups), Both(f"measurement invariance not tested: {exc.rule}",
+                                         f"未检验测量不变性：{exc.rule}")
     return result, tuple(groups), None
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from loyaltylab import i18n
+from loyaltylab.analyses.names_zh import column_zh
 
 from . import scales
 from .instrument import reader_label
@@ -91,14 +92,14 @@ def segment_views(result: ServqualReport) -> list[tuple[str, pd.DataFrame]]:
     """(caption, table) per segment column, for the notebook's loop."""
     what, what_zh = ("gaps", "差距") if result.mode == "servqual" else ("perceptions", "感知")
     return [(i18n.t(f"{what.capitalize()} by {col} (each group against the rest)",
-                    f"按 {col} 分组的{what_zh}（各组与其余客户比较）"), view(result, "segment", col))
+                    f"按{column_zh(col)}分组的{what_zh}（各组与其余客户比较）"), view(result, "segment", col))
             for col in result.segments]
 
 
 def invariance_views(result: ServqualReport) -> list[tuple[str, pd.DataFrame]]:
     """(caption, fit table) per segment column whose measurement invariance was tested."""
     return [(i18n.t(f"Measurement invariance by {col}: configural vs metric",
-                    f"按 {col} 的测量不变性：形态不变与度量不变"), view(result, "invariance", col))
+                    f"按{column_zh(col)}的测量不变性：形态不变与度量不变"), view(result, "invariance", col))
             for col, (res, _, _) in result.invariance.items() if res is not None]
 
 
