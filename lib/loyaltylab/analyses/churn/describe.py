@@ -484,6 +484,10 @@ def describe_warning(result) -> list[str]:
                "`at_risk.csv`." if result.params.write_action_list else
                " The ranked action list with customer ids is written only when the `write_action_list` parameter "
                "is True (it is off here).")
+    if result.params.write_action_list:
+        from loyaltylab.analyses.churn.warning import action_list_note
+
+        written += action_list_note(result.warning.n_active)
     return [_warning(result) + written, _reasons_rule(result)]
 
 
