@@ -16,6 +16,7 @@ from loyaltylab.narrative import esc
 
 CAP = 6_000            # below the course world's 20,000 customers (18,333 at the backtest's cutoff)
 SAMPLED = "fixed-seed random sample"
+CAPS = ("AFT_SAMPLE", "BACKTEST_SAMPLE", "REMEDY_SAMPLE", "VALIDATION_SAMPLE")
 
 
 def analyse(path: str, **extra):
@@ -39,8 +40,8 @@ def fits(course_dir):
     path = str(course_dir / "customers.csv")
     full = analyse(path)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sampling, "AFT_SAMPLE", CAP)
-        mp.setattr(sampling, "BACKTEST_SAMPLE", CAP)
+        for cap in CAPS:
+            mp.setattr(sampling, cap, CAP)
         sampled = analyse(path)
     return full, sampled
 
@@ -81,15 +82,18 @@ def test_sample_rows_are_fixed_and_keep_the_churn_share():
 
 def test_under_the_caps_nothing_is_sampled(fits):
     full, _ = fits
-    assert full.data.n < min(sampling.AFT_SAMPLE, sampling.BACKTEST_SAMPLE)
+    assert full.data.n < min(getattr(sampling, cap) for cap in CAPS)
     assert not any(SAMPLED in note for note in full.model_notes)
-    assert full.backtest.notes == () and full.nps.backtest.notes == ()
+    assert full.backtest.notes == () and full.nps.backtest.notes == () and full.validation.notes == ()
 
 
 def test_sampled_fits_say_so(fits):
     full, sampled = fits
     notes = [n for n in sampled.model_notes if SAMPLED in n]
-    assert len(notes) == 2                                       # the AFT comparison; the backtests (one note)
+    assert full.remedy is None                                   # the course data need no stratified model
+    assert len(notes) == 3                       # the AFT comparison; the backtests (one note); the validation
+    assert any(n.startswith("The validation's model") and f"{CAP:,} of the {full.validation.n_train:,}" in n
+               for n in notes)
     assert any(n.startswith("The AFT model comparison") and f"{CAP:,} of the {sampled.data_for_models.n:,}" in n
                for n in notes)
     assert any(n.startswith("The backtest's model") for n in notes)
@@ -102,8 +106,8 @@ def test_sampled_fits_say_so(fits):
 def test_the_sample_is_the_same_on_every_run(fits, course_dir):
     _, sampled = fits
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sampling, "AFT_SAMPLE", CAP)
-        mp.setattr(sampling, "BACKTEST_SAMPLE", CAP)
+        for cap in CAPS:
+            mp.setattr(sampling, cap, CAP)
         again = churn.analyze(churn.Params(customers_path=str(course_dir / "customers.csv")))
     pd.testing.assert_frame_equal(again.aft.table, sampled.aft.table)
     assert again.backtest.auc == sampled.backtest.auc and again.nps.auc_with == sampled.nps.auc_with
@@ -125,6 +129,9 @@ def test_sampled_conclusions_equal_the_full_fit(fits):
     assert sampled.nps.backtest.n_scored == full.nps.backtest.n_scored
     assert abs(sampled.nps.auc_with - full.nps.auc_with) < 0.03
     assert sampled.backtest.strata == full.backtest.strata
+    # the validation's model fitted on a sample of the training part, evaluated on all of the held-out part
+    assert sampled.validation.n_test == full.validation.n_test
+    assert abs(sampled.validation.c_index_test - full.validation.c_index_test) < 0.03
 
 
 def test_backtest_refit_terms_agree(course_dir):
@@ -182,3 +189,34 @@ def test_the_parquet_list_is_neutralised_too(tmp_path, monkeypatch):
     ranked = pd.read_parquet(out.parent / warning.FULL_ACTION_LIST)
     assert {"'" + h for h in hostile} <= set(ranked["member_no"])
     assert not ranked["member_no"].str[:1].isin(["=", "+", "-", "@"]).any()
+
+
+def test_the_stratified_remedy_on_a_sample(tmp_path, monkeypatch):
+    """A plan whose hazard falls with tenure against one whose hazard rises violates proportional hazards: the
+    stratified model that scores is fitted on the sample, says so, reaches the same conclusion about x and still
+    scores every active customer."""
+    rng = np.random.default_rng(8)
+    n = 6_000
+    plan = rng.choice(["A", "B"], n)
+    x = rng.normal(size=n)
+    shape = np.where(plan == "A", 0.6, 2.0)
+    lifetime = 400 * rng.weibull(shape) * np.exp(-0.4 * x / shape)
+    follow = rng.uniform(100, 900, n)
+    df = pd.DataFrame({"tenure_days": np.minimum(lifetime, follow).round() + 1,
+                       "churned": (lifetime <= follow).astype(int), "plan": plan, "x": x})
+    path = tmp_path / "c.csv"
+    df.to_csv(path, index=False)
+    p = churn.Params(customers_path=str(path), id_col=None, covariates=["x", "plan"], segment_col="plan",
+                     signup_col=None, churn_date_col=None, survey_path=None)
+    full = churn.analyze(p)
+    assert full.remedy is not None and full.remedy.strata == ("plan",)
+    monkeypatch.setattr(sampling, "REMEDY_SAMPLE", 2_500)
+    sampled = churn.analyze(p)
+    assert sampled.remedy.strata == ("plan",) and sampled.remedy.n == 2_500 and full.remedy.n == n
+    assert any(n.startswith("The stratified Cox model") and "2,500 of the 6,000" in n for n in sampled.model_notes)
+    assert not any(SAMPLED in n for n in full.model_notes)
+    a, b = full.remedy.table.set_index("covariate"), sampled.remedy.table.set_index("covariate")
+    assert list(a.index) == list(b.index) == ["x"]
+    assert np.sign(a.loc["x", "coef"]) == np.sign(b.loc["x", "coef"]) and b.loc["x", "p_value"] < 0.05
+    pd.testing.assert_frame_equal(full.cox.table, sampled.cox.table)
+    assert sampled.warning.n_active == full.warning.n_active

@@ -247,7 +247,7 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
                    event_value=p.event_value, min_cell=p.min_cell, confidence=conf)
     bt = backtest(df, **bt_args)
     nps, nps_note = _survey_signal(p, customers, sd, msd, bt_args, bt)
-    sampled = [*([sampling.aft_note(aft_sd.n, msd.n)] if aft_sd is not msd else []),
+    sampled = [*([sampling.aft_note(aft_sd.n, msd.n)] if aft_sd is not msd else []), *val.notes,
                *(bt.notes if bt is not None else ()), *(nps.backtest.notes if nps and nps.backtest else ())]
     return Result(p, customers, sd, km, km_groups, lr, cox, models.ph, remedy, aft, val, ew, bt,
                   compare_with_truth(cox, truth, aft), model_data=msd if msd is not sd else None, rmst=rmst,

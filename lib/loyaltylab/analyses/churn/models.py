@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loyaltylab.analyses.churn import sampling
 from loyaltylab.analyses.churn.cox import CoxResult, drop_infinite, fit_cox, with_missing
 from loyaltylab.analyses.churn.data import SurvivalData
 from loyaltylab.analyses.churn.ph import PHTest, ph_remedy, ph_test
@@ -43,6 +44,9 @@ def fit_models(sd: SurvivalData, *, penalizer: float = 0.0, confidence: float = 
     cox = fit_cox(model_sd, penalizer=penalizer, confidence=confidence, r_stats=r_stats, concordance=concordance)
     cox = with_missing(cox, infinite, sd)
     ph = ph_test(cox, model_sd, confidence=confidence)
-    remedy = ph_remedy(model_sd, ph, penalizer=penalizer, confidence=confidence, r_stats=r_stats,
+    remedy_sd = sampling.sample(model_sd, sampling.REMEDY_SAMPLE) if ph.strata else model_sd
+    remedy = ph_remedy(remedy_sd, ph, penalizer=penalizer, confidence=confidence, r_stats=r_stats,
                        concordance=concordance)
+    if remedy_sd is not model_sd:
+        notes = (*notes, sampling.remedy_note(remedy_sd.n, model_sd.n))
     return Models(model_sd, cox, ph, remedy, infinite, notes)

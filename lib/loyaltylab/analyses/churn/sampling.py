@@ -1,11 +1,13 @@
 """Fixed-seed samples for the secondary models when the data are large.
 
-The headline Cox model, its proportional-hazards test, the validation and the scoring of every active customer use
-every customer. The secondary models — the AFT model comparison and the backtest's refits at its cutoff (without
-and with the survey signal) — are fitted on a fixed-seed random sample once the customers exceed a cap: their
-estimates are then √(n / cap) times less precise than on everyone, which at these caps still leaves tens of
-thousands of churners (the AFT comparison's AIC differences and the backtest AUC are decided long before that), and
-a million customers stay under a minute. The sample is stratified by churn, so its churn share is the data's to one
+The headline Cox model, its proportional-hazards test and the scoring of every active customer use every customer.
+The secondary models — the AFT model comparison, the backtest's refits at its cutoff (without and with the survey
+signal), the stratified model when the PH test calls for one (lifelines' stratified fit is the slowest step: minutes
+at a million customers) and the validation's training fit — are fitted on a fixed-seed random sample once the
+customers exceed a cap: their estimates are then √(n / cap) times less precise than on everyone, which at these
+caps still leaves over ten thousand churners (the AFT comparison's AIC differences and the backtest AUC are decided
+long before that); the backtest and the validation still score every customer they evaluate, and a million
+customers stay near a minute. The sample is stratified by churn, so its churn share is the data's to one
 customer, and drawn with :data:`SEED` (the same rows on every run). Each sampling adds a note saying what was
 fitted on how many of how many customers; on data under the caps nothing is sampled and no note appears.
 """
@@ -19,8 +21,10 @@ from loyaltylab import i18n
 from loyaltylab.analyses.churn.data import SurvivalData, restrict
 
 SEED = 20_151                  # the samples' seed: the same customers on every run
-AFT_SAMPLE = 100_000           # customers the AFT model comparison (three parametric fits) is fitted on
-BACKTEST_SAMPLE = 200_000      # customers the backtest's models are refitted on at its cutoff (all are scored)
+AFT_SAMPLE = 50_000            # customers the AFT model comparison (three parametric fits) is fitted on
+BACKTEST_SAMPLE = 50_000       # customers the backtest's models are refitted on at its cutoff (all are scored)
+REMEDY_SAMPLE = 100_000        # customers the stratified Cox model (the PH test's remedy) is fitted on
+VALIDATION_SAMPLE = 50_000     # training customers of the held-out validation's model (the held-out 30%: all)
 
 
 def sample_rows(events, cap: int | None, seed: int = SEED) -> np.ndarray | None:
@@ -90,3 +94,16 @@ def backtest_note(used: int, total: int) -> str:
                 "回测在截止日重新拟合的模型（不含及含调查信号）", used, total,
                 "; every customer active at the cutoff is scored, so the AUC is measured on all of them",
                 "；截止日所有在网客户都参与评分，AUC 基于全部这些客户计算")
+
+
+def remedy_note(used: int, total: int) -> str:
+    return note("The stratified Cox model (the PH test's remedy, which scores the early warning)",
+                "分层 Cox 模型（比例风险检验后的补救模型，用于提前预警评分）", used, total,
+                "; the unstratified Cox model and the PH test use every customer, and every active customer is scored",
+                "；未分层的 Cox 模型和比例风险检验使用全部客户，所有在网客户都参与评分")
+
+
+def validation_note(used: int, total: int) -> str:
+    return note("The validation's model", "验证所用的模型", used, total,
+                " of its 70% training part; it is evaluated on every customer of the held-out 30%",
+                "（取自其 70% 训练部分）；评估使用留出的全部 30% 客户")
