@@ -33,7 +33,8 @@ def fit_models(sd: SurvivalData, *, penalizer: float = 0.0, confidence: float = 
     """Cox (with R's statistics when ``r_stats``), its PH test and the stratified remedy, on ``sd`` without the
     coefficients that do not exist (:func:`~loyaltylab.analyses.churn.cox.drop_infinite`). ``concordance=False``
     skips the models' C-index on the fitting data (the backtest scores with them and never reads it; at 200,000
-    customers that saves about 40% of a backtest)."""
+    customers that saves about 40% of a backtest). The stratified model is fitted on a fixed-seed sample of
+    ``sampling.REMEDY_SAMPLE`` customers when there are more (said in the notes)."""
     model_sd, infinite, notes = drop_infinite(sd)
     if not model_sd.design.columns:
         raise DataError(sd.source, "covariates", "no covariate has a finite Cox coefficient here (" +

@@ -72,13 +72,14 @@ def scoring_data(full: SurvivalData, fitted: SurvivalData) -> SurvivalData:
     return replace(full, frame=full.frame[["duration", "event", *fitted.design.columns]], design=fitted.design)
 
 
-def note(what_en: str, what_zh: str, used: int, total: int, why_en: str = "", why_zh: str = "") -> str:
+def note(what_en: str, what_zh: str, used: int, total: int, why_en: str = "", why_zh: str = "",
+         whom_en: str = "customers", whom_zh: str = "名客户") -> str:
     """One sentence: what was fitted on how many of how many customers, and why (in the current language)."""
     return i18n.t(
-        f"{what_en} was fitted on a fixed-seed random sample of {used:,} of the {total:,} customers (churners and "
+        f"{what_en} was fitted on a fixed-seed random sample of {used:,} of the {total:,} {whom_en} (churners and "
         f"active customers in their shares, the same rows on every run) to keep the analysis fast at this size; its "
         f"estimates are about {(total / used) ** 0.5:.1f}× less precise than a fit on everyone{why_en}.",
-        f"{what_zh}基于固定随机种子抽取的 {used:,} 名客户样本（共 {total:,} 名；流失与在网客户按原比例抽取，每次运行"
+        f"{what_zh}基于固定随机种子抽取的 {used:,} 名客户样本（共 {total:,} {whom_zh}；流失与在网客户按原比例抽取，每次运行"
         f"抽到同样的客户）拟合，以便在这一数据规模下快速完成分析；其估计的精度约为全量拟合的 1/{(total / used) ** 0.5:.1f}"
         f"{why_zh}。")
 
@@ -93,7 +94,8 @@ def backtest_note(used: int, total: int) -> str:
     return note("The backtest's model at its cutoff (without and with the survey signal)",
                 "回测在截止日重新拟合的模型（不含及含调查信号）", used, total,
                 "; every customer active at the cutoff is scored, so the AUC is measured on all of them",
-                "；截止日所有在网客户都参与评分，AUC 基于全部这些客户计算")
+                "；截止日所有在网客户都参与评分，AUC 基于全部这些客户计算", "customers known at the cutoff",
+                "名截止日已有的客户")
 
 
 def remedy_note(used: int, total: int) -> str:
@@ -105,5 +107,5 @@ def remedy_note(used: int, total: int) -> str:
 
 def validation_note(used: int, total: int) -> str:
     return note("The validation's model", "验证所用的模型", used, total,
-                " of its 70% training part; it is evaluated on every customer of the held-out 30%",
-                "（取自其 70% 训练部分）；评估使用留出的全部 30% 客户")
+                "; it is evaluated on every customer of the held-out 30%", "；评估使用留出的全部 30% 客户",
+                "customers of its 70% training part", "名 70% 训练部分的客户")

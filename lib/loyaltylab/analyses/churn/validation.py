@@ -152,7 +152,9 @@ def validate(sd: SurvivalData, *, horizon: float, penalizer: float = 0.0, test_s
              bins: int = 10, strata: Sequence[str] = (), min_cell: int = 5, confidence: float = 0.95) -> Validation:
     """Fit on a fixed-seed 70% split, evaluate on the other 30%: concordance, Brier at the horizon, calibration by
     risk decile and (conditional, landmark) calibration by tenure band. ``strata``: validate the stratified model
-    that scores the early warning (rows of a stratum absent from the training part are left out of the metrics)."""
+    that scores the early warning (rows of a stratum absent from the training part are left out of the metrics).
+    A training part larger than ``sampling.VALIDATION_SAMPLE`` fits on a fixed-seed sample of it (said in
+    ``notes``); the held-out part is always evaluated whole."""
     from lifelines.utils import concordance_index
 
     from loyaltylab.analyses.churn import sampling
