@@ -18,7 +18,7 @@ import pandas as pd
 
 from loyaltylab import i18n, loaders, params, privacy, results
 from loyaltylab.analyses.base import AnalysisResult, standard_table
-from loyaltylab.analyses.churn import describe
+from loyaltylab.analyses.churn import describe, sampling
 from loyaltylab.analyses.churn.aft import AFTComparison, fit_aft
 from loyaltylab.analyses.churn.baseline import SUPPORT_AT_RISK, TAIL_EVENTS
 from loyaltylab.analyses.churn.cox import CoxResult
@@ -235,7 +235,8 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
     rmst = rmst_table(sd, km_groups, confidence=conf)
     models = fit_models(sd, penalizer=p.penalizer, confidence=conf)
     msd, cox, remedy = models.data, models.cox, models.remedy
-    aft = fit_aft(msd, cox=cox, penalizer=p.penalizer, confidence=conf)
+    aft_sd = sampling.sample(msd, sampling.AFT_SAMPLE)
+    aft = fit_aft(aft_sd, cox=cox, penalizer=p.penalizer, confidence=conf)
     scoring = models.scoring
     val = validate(msd, horizon=horizon, penalizer=p.penalizer, strata=scoring.strata, min_cell=p.min_cell,
                    confidence=conf)
@@ -246,9 +247,11 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
                    event_value=p.event_value, min_cell=p.min_cell, confidence=conf)
     bt = backtest(df, **bt_args)
     nps, nps_note = _survey_signal(p, customers, sd, msd, bt_args, bt)
+    sampled = [*([sampling.aft_note(aft_sd.n, msd.n)] if aft_sd is not msd else []), *val.notes,
+               *(bt.notes if bt is not None else ()), *(nps.backtest.notes if nps and nps.backtest else ())]
     return Result(p, customers, sd, km, km_groups, lr, cox, models.ph, remedy, aft, val, ew, bt,
                   compare_with_truth(cox, truth, aft), model_data=msd if msd is not sd else None, rmst=rmst,
-                  model_notes=models.notes, nps=nps, nps_note=nps_note)
+                  model_notes=tuple(dict.fromkeys([*models.notes, *sampled])), nps=nps, nps_note=nps_note)
 
 
 def _survey_signal(p: Params, customers: loaders.Customers, sd: SurvivalData, msd: SurvivalData, bt_args: dict,

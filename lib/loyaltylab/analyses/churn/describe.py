@@ -747,6 +747,10 @@ def describe_warning(result) -> list[str]:
         f"按风险排序的行动清单（{n} 位客户，含客户 ID）保存在 `at_risk.csv` 中。"
         if result.params.write_action_list else
         "只有当参数 `write_action_list` 为 True 时，才会写出带客户 ID 的排序行动清单（本次未开启）。")
+    if result.params.write_action_list:
+        from loyaltylab.analyses.churn.warning import action_list_note
+
+        written += action_list_note(result.warning.n_active)
     return [_warning(result) + written, _reasons_rule(result)]
 
 

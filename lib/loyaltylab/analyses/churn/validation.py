@@ -17,7 +17,7 @@ from loyaltylab.analyses.churn.baseline import (
     risk_score,
 )
 from loyaltylab.analyses.churn.cox import CoxResult, fit_cox
-from loyaltylab.analyses.churn.data import UNIT_ZH, SurvivalData
+from loyaltylab.analyses.churn.data import UNIT_ZH, SurvivalData, restrict
 from loyaltylab.analyses.churn.km import kaplan_meier, step_at
 
 
@@ -36,6 +36,7 @@ class Validation:
     by_tenure: pd.DataFrame = field(default_factory=pd.DataFrame)  # see tenure_calibration()
     model: str = "Cox"
     confidence: float = 0.95
+    notes: tuple[str, ...] = ()    # the model fitted on a sample of the training part (sampling.py), in words
 
 
 def split(n: int, test_size: float = 0.3, seed: int = 0) -> np.ndarray:
@@ -152,12 +153,25 @@ def validate(sd: SurvivalData, *, horizon: float, penalizer: float = 0.0, test_s
              bins: int = 10, strata: Sequence[str] = (), min_cell: int = 5, confidence: float = 0.95) -> Validation:
     """Fit on a fixed-seed 70% split, evaluate on the other 30%: concordance, Brier at the horizon, calibration by
     risk decile and (conditional, landmark) calibration by tenure band. ``strata``: validate the stratified model
-    that scores the early warning (rows of a stratum absent from the training part are left out of the metrics)."""
+    that scores the early warning (rows of a stratum absent from the training part are left out of the metrics).
+    A training part larger than ``sampling.VALIDATION_SAMPLE`` fits on a fixed-seed sample of it (said in
+    ``notes``); the held-out part is always evaluated whole."""
     from lifelines.utils import concordance_index
+
+    from loyaltylab.analyses.churn import sampling
 
     test = split(sd.n, test_size, seed)
     idx = sd.frame.index
-    cox = fit_cox(sd, penalizer=penalizer, rows=idx[~test], concordance=True, strata=strata, confidence=confidence)
+    rows = sampling.sample_rows(sd.frame["event"].to_numpy()[~test], sampling.VALIDATION_SAMPLE)
+    if rows is None:
+        cox = fit_cox(sd, penalizer=penalizer, rows=idx[~test], concordance=True, strata=strata,
+                      confidence=confidence)
+        notes = ()
+    else:
+        keep = np.zeros(sd.n, dtype=bool)
+        keep[np.flatnonzero(~test)[rows]] = True
+        cox = fit_cox(restrict(sd, keep), penalizer=penalizer, concordance=True, strata=strata, confidence=confidence)
+        notes = (sampling.validation_note(len(rows), int((~test).sum())),)
     te = sd.frame.loc[idx[test]]
     tr = sd.frame.loc[idx[~test]]
     s_h = predict_survival(cox, te, horizon, sd=sd)
@@ -174,7 +188,7 @@ def validate(sd: SurvivalData, *, horizon: float, penalizer: float = 0.0, test_s
     calib = calibration_table(te["duration"], te["event"], 1 - s_h, horizon, bins=bins, confidence=confidence)
     by_tenure = tenure_calibration(cox, sd, te.index, horizon, min_cell=min_cell, confidence=confidence)
     return Validation(float(horizon), int((~test).sum()), int(len(te)), float(cox.concordance), c_test,
-                      brier, brier0, calib, test_size, seed, by_tenure, cox.label, float(confidence))
+                      brier, brier0, calib, test_size, seed, by_tenure, cox.label, float(confidence), notes)
 
 
 def metrics_table(v: Validation, backtest=None, *, time_unit: str = "days") -> pd.DataFrame:

@@ -25,6 +25,8 @@ from loyaltylab.analyses.churn.data import (
 from loyaltylab.errors import DataError
 
 ACTION_LIST = "at_risk.csv"
+FULL_ACTION_LIST = "at_risk.parquet"
+ACTION_LIST_ROWS = 50_000       # at_risk.csv holds at most this many customers, the riskiest (the rest: Parquet)
 GROUP_SEP = "\x1f"              # joins a customer's reason groups (the aggregate table counts them)
 
 
@@ -245,33 +247,59 @@ def at_risk_table(ew: EarlyWarning, sd: SurvivalData, value=None) -> pd.DataFram
 
 
 def remove_action_list(out_dir: str | Path) -> None:
-    """Delete a previous run's ``at_risk.csv`` (called before the analysis runs: a failed rerun must not leave
-    the old list beside the failed report)."""
-    path = Path(out_dir) / ACTION_LIST
-    if path.is_file() or path.is_symlink():
-        path.unlink()
+    """Delete a previous run's ``at_risk.csv`` and ``at_risk.parquet`` (called before the analysis runs: a failed
+    rerun must not leave the old list beside the failed report)."""
+    for name in (ACTION_LIST, FULL_ACTION_LIST):
+        path = Path(out_dir) / name
+        if path.is_file() or path.is_symlink():
+            path.unlink()
 
 
-def write_action_list(result, out_dir: str | Path) -> Path | None:
-    """Write the ranked action list ``at_risk.csv`` into ``out_dir`` when the ``write_action_list`` parameter is
-    True (opt-in: the only file with customer ids); any previous list is removed either way. Written to a private
-    temporary file in the folder and moved into place. Returns its path, or None when not written."""
-    out = Path(out_dir)
-    remove_action_list(out)
-    if not getattr(result.params, "write_action_list", False):
-        return None
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / ACTION_LIST
-    table = at_risk_table(result.warning, result.data_for_models, result.value)
-    fd, tmp = tempfile.mkstemp(prefix=".at_risk.", suffix=".csv", dir=out)
+def action_list_note(n_active: int) -> str:
+    """Where the action list is, in one sentence, when it is larger than :data:`ACTION_LIST_ROWS` (else "")."""
+    if n_active <= ACTION_LIST_ROWS:
+        return ""
+    return " " + i18n.t(
+        f"`{ACTION_LIST}` holds the {ACTION_LIST_ROWS:,} customers at the top of it (a spreadsheet-sized list to "
+        f"act on); all {n_active:,}, ranked, are in `{FULL_ACTION_LIST}`.",
+        f"`{ACTION_LIST}` 只包含风险最高的 {ACTION_LIST_ROWS:,} 名客户（便于在表格软件中处理）；全部 {n_active:,} 名客户的"
+        f"排序名单在 `{FULL_ACTION_LIST}` 中。")
+
+
+def _write_atomically(out: Path, name: str, write) -> Path:
+    """``write(file object)`` into a private temporary file in ``out``, then moved into place as ``name``."""
+    path = out / name
+    fd, tmp = tempfile.mkstemp(prefix=f".{Path(name).stem}.", suffix=Path(name).suffix, dir=out)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            table.to_csv(fh, index=False)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_action_list(result, out_dir: str | Path) -> Path | None:
+    """Write the ranked action list ``at_risk.csv`` into ``out_dir`` when the ``write_action_list`` parameter is
+    True (opt-in: the only files with customer ids); any previous list is removed either way. Each file is written
+    to a private temporary file in the folder and moved into place. Returns the CSV's path, or None when not written.
+
+    The CSV holds every active customer up to :data:`ACTION_LIST_ROWS` (50,000) of them; beyond that it holds the
+    50,000 at the top of the ranking — a list a team can open in a spreadsheet and work through (at a million
+    customers the whole list was 750,000 rows, 74 MB) — and ``at_risk.parquet`` beside it holds all of them, ranked,
+    in the same columns (the ``rank`` column orders both). Text that a spreadsheet would run as a formula is
+    neutralised in both."""
+    out = Path(out_dir)
+    remove_action_list(out)
+    if not getattr(result.params, "write_action_list", False):
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    table = at_risk_table(result.warning, result.data_for_models, result.value)
+    if len(table) > ACTION_LIST_ROWS:
+        _write_atomically(out, FULL_ACTION_LIST, lambda fh: table.to_parquet(fh, index=False))
+        table = table.iloc[:ACTION_LIST_ROWS]
+    return _write_atomically(out, ACTION_LIST, lambda fh: table.to_csv(fh, index=False, encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -295,6 +323,7 @@ class Backtest:
     expected_churners: float
     calibration: pd.DataFrame      # decile, n, predicted, observed
     strata: tuple[str, ...] = ()   # what the scoring model stratified by (the PH test's remedy at the cutoff)
+    notes: tuple[str, ...] = ()    # the model fitted on a sample (sampling.py), in words
 
 
 def auc_score(y, score) -> float:
@@ -395,9 +424,12 @@ def backtest(
                    categorical=categorical, time_unit=time_unit, source=source, min_cell=min_cell)
     if past.events < 2 or past.events == past.n:
         return None
+    from loyaltylab.analyses.churn import sampling
     from loyaltylab.analyses.churn.cox import drop_infinite, fit_cox
     from loyaltylab.analyses.churn.models import fit_models
 
+    everyone, past = past, sampling.sample(past, sampling.BACKTEST_SAMPLE)
+    sampled = past is not everyone
     try:
         if strata is None:
             models = fit_models(past, penalizer=penalizer, confidence=confidence, r_stats=False, concordance=False)
@@ -410,6 +442,9 @@ def backtest(
                               concordance=False, confidence=confidence)
     except DataError:
         return None
+    n_train, notes = past.n, ()
+    if sampled:
+        past, notes = sampling.scoring_data(everyone, past), (sampling.backtest_note(n_train, everyone.n),)
     ew = early_warning(scoring, past, horizon=horizon, top_k=0)
     churn = churn_dates(df, churn_date_col, signup_col, event_col, event_value, duration_col, time_unit, snapshot,
                          source)
@@ -419,8 +454,8 @@ def backtest(
     lift, rate, base = lift_at(y, p, 0.1)
     n = len(p)
     return Backtest(
-        cutoff=cutoff, snapshot=snapshot, horizon=float(horizon), n_train=past.n, n_scored=int(n),
+        cutoff=cutoff, snapshot=snapshot, horizon=float(horizon), n_train=n_train, n_scored=int(n),
         n_churned=int(y.sum()), auc=auc_score(y, p), top_decile_lift=lift, top_decile_rate=rate, base_rate=base,
         brier=float(np.mean((p - y) ** 2)) if n else np.nan, expected_churners=float(p.sum()),
-        calibration=_decile_calibration(p, y, bins), strata=tuple(scoring.strata),
+        calibration=_decile_calibration(p, y, bins), strata=tuple(scoring.strata), notes=notes,
     )
