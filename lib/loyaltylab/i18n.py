@@ -63,22 +63,22 @@ def language(lang):
         _current = before
 
 
-def t(en: str, zh: str) -> str:
-    """The sentence in the current language (``both``: Chinese, a line break, English)."""
+def _pick(en: str, zh: str, joiner: str) -> str:
     if _current == "en":
         return en
     if _current == "zh":
         return zh
-    return f"{zh}\n{en}" if zh != en else en
+    return f"{zh}{joiner}{en}" if zh != en else en
+
+
+def t(en: str, zh: str) -> str:
+    """The sentence in the current language (``both``: Chinese, a line break, English)."""
+    return _pick(en, zh, "\n")
 
 
 def label(en: str, zh: str) -> str:
     """A short label written in both languages (``both``: ``中文 / English`` on one line, like :func:`word`)."""
-    if _current == "en":
-        return en
-    if _current == "zh":
-        return zh
-    return f"{zh} / {en}" if zh != en else en
+    return _pick(en, zh, " / ")
 
 
 @lru_cache(maxsize=1)
@@ -265,3 +265,52 @@ def term(name) -> str:
     if m:
         return f"{column(m['col'])} = {m['level']}"
     return column(text)
+
+
+def column_zh(name) -> str:
+    """A canonical course column in Chinese whatever the current language (the Chinese side of :func:`t`); a
+    user's own column exactly as it is. :func:`column` adds the English name in ``both``, which suits a label, not
+    a sentence."""
+    text = "" if name is None else str(name)
+    return column_names().get(text, text)
+
+
+def term_zh(name) -> str:
+    """A model term in Chinese whatever the current language: ``segment[Standard]`` → 细分市场 = Standard."""
+    with language("zh"):
+        return term(name)
+
+
+class Both(str):
+    """A sentence made while an analysis runs (a note, where the data came from) and shown later, kept in both
+    languages: it reads as the language current when it was made (code that treats it as text is unchanged);
+    :func:`said` gives it in the language current when it is shown, so a ``both`` report never nests the pair
+    inside another two-language sentence. ``+`` joins both sides."""
+
+    def __new__(cls, en: str, zh: str):
+        made = super().__new__(cls, t(en, zh))
+        made.en, made.zh = en, zh
+        return made
+
+    def __getnewargs__(self):
+        return self.en, self.zh
+
+    def __add__(self, other):
+        if isinstance(other, Both):
+            return Both(self.en + other.en, self.zh + other.zh)
+        return str(self) + other
+
+
+def said(text) -> str:
+    """A :class:`Both` sentence in the current language; any other text as it is."""
+    return t(text.en, text.zh) if isinstance(text, Both) else text
+
+
+def english(text) -> str:
+    """The English of a :class:`Both` sentence (for the English side of :func:`t`); any other text as it is."""
+    return text.en if isinstance(text, Both) else text
+
+
+def chinese(text) -> str:
+    """The Chinese of a :class:`Both` sentence (for the Chinese side of :func:`t`); any other text as it is."""
+    return text.zh if isinstance(text, Both) else text

@@ -25,9 +25,8 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import io, params
-from loyaltylab.analyses.bilingual import Both
-from loyaltylab.analyses.names_zh import term_zh
 from loyaltylab.errors import DataError, ParameterError
+from loyaltylab.i18n import Both, term_zh
 
 TIME_UNITS = {"days": 1.0, "weeks": 7.0, "months": 30.4375, "years": 365.25}  # days per unit
 DAYS_PER_MONTH = 30.4375

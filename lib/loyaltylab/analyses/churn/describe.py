@@ -12,12 +12,11 @@ import functools
 import numpy as np
 
 from loyaltylab import i18n, narrative, privacy
-from loyaltylab.analyses.bilingual import said
 from loyaltylab.analyses.churn.baseline import SUPPORT_AT_RISK, TAIL_EVENTS
 from loyaltylab.analyses.churn.cox import coefficient_table as cox_coefficient_table
 from loyaltylab.analyses.churn.data import UNIT_ZH
 from loyaltylab.analyses.churn.km import CI_TYPE_TEXT, CI_TYPE_TEXT_ZH
-from loyaltylab.analyses.names_zh import column_zh, term_zh
+from loyaltylab.i18n import column_zh, said, term_zh
 from loyaltylab.narrative import count, esc, percent
 
 

@@ -12,7 +12,7 @@ from loyaltylab.analyses.churn.data import UNIT_ZH
 from loyaltylab.analyses.churn.describe import level
 from loyaltylab.analyses.churn.km import KMGroups, KMResult
 from loyaltylab.analyses.churn.warning import EarlyWarning
-from loyaltylab.analyses.names_zh import column_zh, term_zh
+from loyaltylab.i18n import column_zh, term_zh
 
 AT_RISK_ROWS = {"At risk": "风险集", "Censored": "删失", "Events": "流失"}
 

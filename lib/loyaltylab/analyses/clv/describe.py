@@ -8,7 +8,7 @@ from loyaltylab import i18n
 from loyaltylab.analyses.churn.describe import bilingual, level, model_label
 from loyaltylab.analyses.clv.sbg import MIN_PERIODS
 from loyaltylab.analyses.clv.value import LTV_CAC_TARGET
-from loyaltylab.analyses.names_zh import column_zh
+from loyaltylab.i18n import column_zh
 from loyaltylab.narrative import esc, number
 
 PERIOD_ZH = {"year": "年", "quarter": "季度", "month": "月", "period": "期"}

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.constants import DIMENSIONS, dimension_label
+from loyaltylab.i18n import column_zh
 from loyaltylab.narrative import count, esc, join_words, number, p_value, percent
 from loyaltylab.stats.multiplicity import CORRECTION_NAMES
 

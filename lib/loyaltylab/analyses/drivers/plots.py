@@ -14,8 +14,8 @@ import pandas as pd
 
 from loyaltylab import i18n, privacy
 from loyaltylab import plots as shared
-from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.constants import DIMENSIONS, dimension_label
+from loyaltylab.i18n import column_zh
 
 from .words import KANO_ZH, OUTCOME_ZH, pick, tidy
 

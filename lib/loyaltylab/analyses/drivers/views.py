@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import i18n
-from loyaltylab.analyses.names_zh import column_zh
 from loyaltylab.constants import DIMENSIONS, dimension_label
+from loyaltylab.i18n import column_zh
 
 from .words import cell, pick
 

@@ -31,11 +31,7 @@ _SPACE_BETWEEN_HANZI = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
 
 def pick(en: str, zh: str) -> str:
     """A short label (legend, caption, cell, chart title) in the current language; ``both``: ``中文 / English``."""
-    lang = i18n.current()
-    if lang == "en" or zh == en:
-        return en
-    zh = tidy(zh)
-    return zh if lang == "zh" else f"{zh} / {en}"
+    return en if zh == en else i18n.label(en, tidy(zh))
 
 
 def cell(value) -> object:

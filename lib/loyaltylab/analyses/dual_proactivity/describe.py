@@ -12,7 +12,7 @@ import math
 import re
 
 from loyaltylab import i18n
-from loyaltylab.analyses.names_zh import column_zh
+from loyaltylab.i18n import column_zh
 from loyaltylab.narrative import count, esc, interval, number, p_value, percent, signed
 
 COURSE_COLUMNS = {"provider_proactive": "the firm's proactive outreach (provider_proactive, contacts per year)",

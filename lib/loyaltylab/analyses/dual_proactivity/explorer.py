@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from loyaltylab import i18n
-from loyaltylab.analyses.names_zh import column_zh
+from loyaltylab.i18n import column_zh
 from loyaltylab.narrative import esc, interval, p_value, signed
 from loyaltylab.stats import moderation as mod
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from loyaltylab import i18n, privacy
 from loyaltylab import themes as th
-from loyaltylab.analyses.names_zh import column_zh
+from loyaltylab.i18n import column_zh
 from loyaltylab.narrative import count, esc, interval, number, p_value, percent, signed
 from loyaltylab.stats.multiplicity import CORRECTION_NAMES
 

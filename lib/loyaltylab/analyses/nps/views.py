@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import i18n
-from loyaltylab.analyses.names_zh import column_zh
+from loyaltylab.i18n import column_zh
 
 if TYPE_CHECKING:
     from .analysis import NPSReport

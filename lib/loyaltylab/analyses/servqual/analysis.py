@@ -14,9 +14,9 @@ import pandas as pd
 
 from loyaltylab import io, loaders, measures, params, privacy, results
 from loyaltylab.analyses.base import AnalysisResult
-from loyaltylab.analyses.bilingual import Both
 from loyaltylab.analyses.nps.tables import check_period
 from loyaltylab.errors import ParameterError
+from loyaltylab.i18n import Both
 from loyaltylab.loaders import SurveyData
 from loyaltylab.stats import clustered
 from loyaltylab.stats.factor import ROTATIONS, SampleMoments

@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from loyaltylab import privacy
-from loyaltylab.analyses.bilingual import chinese, english
-from loyaltylab.analyses.names_zh import column_zh
-from loyaltylab.i18n import t
+from loyaltylab.i18n import chinese, column_zh, english, t
 from loyaltylab.narrative import count, esc, interval, join_words, number, p_value, percent, signed
 
 from . import structure as st

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from loyaltylab import i18n
-from loyaltylab.analyses.names_zh import column_zh
+from loyaltylab.i18n import column_zh
 
 from . import groups, plots
 from .instrument import reader_label

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from loyaltylab import i18n, io, params
-from loyaltylab.analyses.bilingual import Both
 from loyaltylab.constants import DIMENSIONS
 from loyaltylab.errors import DataError
+from loyaltylab.i18n import Both
 
 PZB_DIMENSIONS: dict[str, tuple[int, ...]] = {d: tuple(spec["items"]) for d, spec in DIMENSIONS.items()}
 """The 22-item SERVQUAL of Parasuraman, Zeithaml & Berry (1988): tangibles 1–4, reliability 5–9, responsiveness

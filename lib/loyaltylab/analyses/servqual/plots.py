@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from loyaltylab import i18n, plots
-from loyaltylab.analyses.names_zh import column_zh
+from loyaltylab.i18n import column_zh
 
 from .instrument import reader_label
 from .priorities import QUADRANT_ORDER

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from loyaltylab.analyses.bilingual import Both
 from loyaltylab.errors import DataError
+from loyaltylab.i18n import Both
 from loyaltylab.stats import factor
 
 from .instrument import Instrument

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from loyaltylab import i18n
-from loyaltylab.analyses.names_zh import column_zh
+from loyaltylab.i18n import column_zh
 
 from . import scales
 from .instrument import reader_label
