@@ -99,6 +99,17 @@ def _guarded(fn):
         if STRICT and not _expected_failure():
             raise
         return None
+    finally:
+        _release_arrow_memory()
+
+
+def _release_arrow_memory() -> None:
+    """Hand the memory Arrow freed while reading back to the system. Its allocator keeps freed pages for reuse, and
+    the analysis that follows allocates with numpy, not Arrow: without this the kernel's peak at 1M customers held
+    some 300 MB per table that nothing used (the overview peaked at 2.2 GB)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _expected_failure() -> bool:

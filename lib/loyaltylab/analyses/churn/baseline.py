@@ -63,12 +63,38 @@ def supported_baseline(times: np.ndarray, values: np.ndarray, durations: np.ndar
                     float(window) if window > 0 else 1e-9, float(d[0]) if len(d) else 0.0, int(len(d)))
 
 
+def stratum_codes(strata: Sequence[str], sd: SurvivalData, index) -> tuple[np.ndarray, list]:
+    """(code per row, labels): each row's stratum as a code into ``labels``, the baseline columns lifelines uses —
+    the stratum value as text, or a tuple of texts for several strata. Each column is factorised and only its
+    distinct values turned into text (at 1M customers ~30× faster than texts per row)."""
+    positions = None if index is sd.base.index else sd.base.index.get_indexer(index)
+    codes, labels = None, [()]
+    for name in strata:
+        values = sd.base[name] if positions is None else sd.base[name].take(positions)
+        raw, uniques = pd.factorize(values)
+        names = list(pd.Index(uniques).astype(str))
+        missing = raw < 0
+        if missing.any():  # None and NaN read differently as text
+            extra, extra_uniques = pd.factorize(values[missing].astype(str).to_numpy(dtype=object))
+            raw[missing] = extra + len(names)
+            names += list(extra_uniques)
+        texts, text_uniques = pd.factorize(np.asarray(names, dtype=object))
+        col = texts[raw]
+        codes = col if codes is None else codes * len(text_uniques) + col
+        labels = [(*a, b) for a in labels for b in text_uniques]
+    if codes is None:
+        return np.zeros(len(index), dtype=np.intp), [()]
+    codes, seen = pd.factorize(codes)
+    chosen = [labels[k] for k in seen]
+    return codes, [c[0] for c in chosen] if len(strata) == 1 else chosen
+
+
 def stratum_labels(strata: Sequence[str], sd: SurvivalData, index) -> pd.Series:
     """The baseline column lifelines uses for each row: the stratum value, or a tuple of values for several strata."""
-    vals = sd.base.loc[index, list(strata)].astype(str)
-    if len(strata) == 1:
-        return vals.iloc[:, 0].astype(object)
-    return pd.Series(list(vals.itertuples(index=False, name=None)), index=index, dtype=object)
+    codes, labels = stratum_codes(strata, sd, index)
+    table = np.empty(len(labels), dtype=object)
+    table[:] = labels
+    return pd.Series(table[codes], index=index, dtype=object)
 
 
 def fit_baselines(cph, data: pd.DataFrame, strata: Sequence[str], sd: SurvivalData, *,
@@ -80,7 +106,7 @@ def fit_baselines(cph, data: pd.DataFrame, strata: Sequence[str], sd: SurvivalDa
     if not strata:
         return {None: supported_baseline(b.index.to_numpy(dtype=float), b.iloc[:, 0].to_numpy(dtype=float), T, E,
                                          at_risk=at_risk)}
-    codes, uniques = pd.factorize(stratum_labels(strata, sd, data.index))
+    codes, uniques = stratum_codes(strata, sd, data.index)
     out = {}
     for k, label in enumerate(uniques):
         if label not in b.columns:
@@ -126,23 +152,42 @@ def _at(base: Baseline, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cumhaz_at(times, values, t, tail_window=base.tail_window)
 
 
-def cumhaz_for(cox: CoxResult, sd: SurvivalData, index, t) -> tuple[np.ndarray, np.ndarray]:
+def cumhaz_for(cox: CoxResult, sd: SurvivalData, index, t, codes: tuple[np.ndarray, list] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Supported baseline cumulative hazard H0(t_i) for each row in ``index`` (its own stratum's for a stratified
-    model; NaN for a stratum the model has not seen). ``t``: one time per row, or a (rows × k) array. Returns
-    (H0, extrapolated: beyond the supported part) with the shape of ``t``."""
+    model; NaN for a stratum the model has not seen). ``t``: one time per row, or a (rows × k) array. ``codes``:
+    :func:`stratum_codes` of these rows when the caller has them. Returns (H0, extrapolated: beyond the supported
+    part) with the shape of ``t``."""
     t = np.asarray(t, dtype=float)
     if not cox.strata:
         return _at(cox.baselines[None], t)
-    codes, uniques = pd.factorize(stratum_labels(cox.strata, sd, index))
+    codes, uniques = codes if codes is not None else stratum_codes(cox.strata, sd, index)
     h = np.full(t.shape, np.nan)
     beyond = np.zeros(t.shape, dtype=bool)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     for k, label in enumerate(uniques):
         base = cox.baselines.get(label)
         if base is None:
             continue
-        rows = np.flatnonzero(codes == k)
+        rows = order[bounds[k]:bounds[k + 1]]
         h[rows], beyond[rows] = _at(base, t[rows])
     return h, beyond
+
+
+def cumhaz_on_grid(cox: CoxResult, labels: list | None, times) -> np.ndarray:
+    """H0 at the same ``times`` for every stratum in ``labels`` (one row each; NaN for a stratum the model has not
+    seen), or one row for an unstratified model: what :func:`cumhaz_for` gives each of a stratum's rows when they
+    all share the times — computed once per stratum rather than once per row."""
+    times = np.asarray(times, dtype=float)
+    if not cox.strata:
+        return _at(cox.baselines[None], times)[0][None, :]
+    out = np.full((len(labels), len(times)), np.nan)
+    for k, label in enumerate(labels):
+        base = cox.baselines.get(label)
+        if base is not None:
+            out[k] = _at(base, times)[0]
+    return out
 
 
 def partial_hazard(cox: CoxResult, X: pd.DataFrame) -> np.ndarray:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from loyaltylab import params, privacy
 from loyaltylab.analyses.churn.aft import AFTComparison
-from loyaltylab.analyses.churn.baseline import cumhaz_for, partial_hazard
+from loyaltylab.analyses.churn.baseline import cumhaz_for, cumhaz_on_grid, partial_hazard, stratum_codes
 from loyaltylab.analyses.churn.cox import CoxResult
 from loyaltylab.analyses.churn.data import DAYS_PER_MONTH, SurvivalData, days_per_unit, levels_by_frequency
 
@@ -56,14 +56,20 @@ def _cox_survival_chunks(cox: CoxResult, sd: SurvivalData, index, times: np.ndar
     """The same from a (stratified) Cox model: S(t0 + t | x) / S(t0 | x), with the constant-hazard tail beyond
     each stratum's supported follow-up (see :mod:`loyaltylab.analyses.churn.baseline`)."""
     times = np.asarray(times, dtype=float)
+    codes, labels = stratum_codes(cox.strata, sd, index) if cox.strata else (np.zeros(len(index), dtype=np.intp), None)
+    ph_all = partial_hazard(cox, sd.frame.loc[index])
+    shared = cumhaz_on_grid(cox, labels, np.r_[0.0, times]) if conditional_after is None else None
     for start in range(0, len(index), chunk):
         idx = index[start:start + chunk]
-        t0 = (np.zeros(len(idx)) if conditional_after is None
-              else np.asarray(conditional_after, dtype=float)[start:start + chunk])
-        h0, _ = cumhaz_for(cox, sd, idx, t0)
-        grid = t0[:, None] + times[None, :]
-        h, _ = cumhaz_for(cox, sd, idx, grid)
-        ph = partial_hazard(cox, sd.frame.loc[idx])
+        part = codes[start:start + chunk]
+        if shared is not None:  # from signup: every customer of a stratum shares the grid
+            h = shared[part]
+            h0, h = h[:, 0], h[:, 1:]
+        else:
+            t0 = np.asarray(conditional_after, dtype=float)[start:start + chunk]
+            h0, _ = cumhaz_for(cox, sd, idx, t0, codes=(part, labels) if cox.strata else None)
+            h, _ = cumhaz_for(cox, sd, idx, t0[:, None] + times[None, :], codes=(part, labels) if cox.strata else None)
+        ph = ph_all[start:start + chunk]
         yield start, np.exp(-(h - h0[:, None]) * ph[:, None])
 
 

@@ -6,6 +6,7 @@ means from :func:`loyaltylab.measures.dimension_scores`, suppressed histograms o
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,14 +142,14 @@ def load_tables(p: Params) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """
     given = p.table_paths()
     use_course = all(v is None for v in given.values())
+    files = {table: paths.resolve_input(path, table) for table, path in given.items()
+             if path is not None or use_course}
     data, inputs = {}, {}
-    for table, path in given.items():
-        if path is None and not use_course:
-            continue
-        file = paths.resolve_input(path, table)
-        data[table] = io.read_table(file, table, columns=p.columns.get(table) or None, snapshot_date=p.snapshot_date,
-                                    encoding=p.encoding, sheet=p.sheet)
-        inputs[table] = paths.display_path(file)
+    for table in sorted(files, key=lambda t: -_size(files[t])):  # the largest first, while memory is free
+        data[table] = io.read_table(files[table], table, columns=p.columns.get(table) or None,
+                                    snapshot_date=p.snapshot_date, encoding=p.encoding, sheet=p.sheet)
+    data = {table: data[table] for table in files}
+    inputs = {table: paths.display_path(file) for table, file in files.items()}
     if p.filters and "customers" in data:
         customers = io.apply_filters(data["customers"], p.filters, source=inputs["customers"])
         privacy.require_group_size(len(customers), p.min_cell, source=inputs["customers"], what="customers",
@@ -159,6 +160,13 @@ def load_tables(p: Params) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
             if table != "customers" and "customer_id" in df:
                 data[table] = df[df["customer_id"].isin(keep)]
     return data, inputs
+
+
+def _size(path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # read_table names the problem
+        return 0
 
 
 def analyze(p: Params) -> Overview:
