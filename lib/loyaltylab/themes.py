@@ -119,6 +119,12 @@ def _tokenizer(lexicon_key: str):
     return tk
 
 
+def warm_up() -> None:
+    """Build the default lexicon's tokenizer now (jieba loads its dictionary, ~0.7 s): the batch's kernel zygote
+    does this once for every kernel forked from it (:mod:`loyaltylab.zygote`)."""
+    _tokenizer(str(LEXICON_PATH.resolve()))
+
+
 def segment(text: str, lexicon_path: str | Path | None = None) -> list[tuple[str, int]]:
     """jieba tokens (default mode) of a text with their character offsets; whitespace dropped."""
     tk = _tokenizer(str(Path(lexicon_path or LEXICON_PATH).resolve()))

@@ -26,10 +26,11 @@ from pathlib import Path
 PRELOAD = (
     "numpy", "pandas", "scipy.stats", "scipy.optimize", "matplotlib", "matplotlib.pyplot", "statsmodels.api",
     "pandera.pandas", "lifelines", "sklearn.metrics", "jieba", "IPython", "ipykernel.kernelapp",
-    "loyaltylab.notebook", "loyaltylab.plots", "loyaltylab.analyses",
+    "loyaltylab.notebook", "loyaltylab.plots", "loyaltylab.themes", "loyaltylab.analyses",
 )
 """What every kernel of the batch would import (the analysis packages are imported from ``loyaltylab.analyses``'s
-registry). A module that fails to import is skipped; the notebook imports it, or fails, itself."""
+registry), and the Chinese segmenter's dictionary loaded once (:func:`loyaltylab.themes.warm_up`). A module that
+fails to import is skipped; the notebook imports it, or fails, itself."""
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 READY = b"ready\n"
@@ -55,6 +56,11 @@ def _preload() -> None:
             module = importlib.import_module(name)
         except Exception:
             continue
+        if name == "loyaltylab.themes":
+            try:
+                module.warm_up()
+            except Exception:
+                pass
         if name == "loyaltylab.analyses":
             for analysis in getattr(module, "ANALYSES", ()):
                 try:

@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from loyaltylab import i18n, loaders, params, privacy, results
+from loyaltylab import i18n, loaders, parallel, params, privacy, results
 from loyaltylab.analyses.base import AnalysisResult, standard_table
 from loyaltylab.analyses.churn import describe, sampling
 from loyaltylab.analyses.churn.aft import AFTComparison, fit_aft
 from loyaltylab.analyses.churn.baseline import SUPPORT_AT_RISK, TAIL_EVENTS
-from loyaltylab.analyses.churn.cox import CoxResult
+from loyaltylab.analyses.churn.cox import CoxResult, drop_infinite
 from loyaltylab.analyses.churn.data import TIME_UNITS, SurvivalData, parse_terms, policy_table, prepare
 from loyaltylab.analyses.churn.km import (
     CI_TYPE,
@@ -201,6 +201,10 @@ class Result(AnalysisResult):
         return to_results(self)
 
 
+# From this many customers the backtests run in a forked process beside the models (below it, forking costs more
+# than it saves).
+BESIDE_FROM = 200_000
+
 def _finite(x):
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
@@ -226,6 +230,11 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
                  segment_col=p.segment_col, source=source, reference_levels=reference, min_cell=p.min_cell)
     _check_usable(sd, p)
     conf, horizon = p.confidence, float(p.horizon)
+    bt_args = dict(horizon=horizon, time_unit=p.time_unit, signup_col=p.signup_col, churn_date_col=p.churn_date_col,
+                   snapshot_date=p.snapshot_date, duration_col=p.duration_col, covariates=p.covariates,
+                   categorical=p.categorical, penalizer=p.penalizer, source=source, event_col=p.event_col,
+                   event_value=p.event_value, min_cell=p.min_cell, confidence=conf)
+    side = parallel.Beside(_backtests, p, customers, sd, bt_args, when=sd.n >= BESIDE_FROM)
     times = default_times(p.time_unit, horizon, float(sd.frame["duration"].max()))
     km = kaplan_meier(sd.frame["duration"], sd.frame["event"], times=times, confidence=conf)
     km_groups = lr = None
@@ -241,17 +250,22 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
     val = validate(msd, horizon=horizon, penalizer=p.penalizer, strata=scoring.strata, min_cell=p.min_cell,
                    confidence=conf)
     ew = early_warning(scoring, msd, horizon=horizon, min_cell=p.min_cell)
-    bt_args = dict(horizon=horizon, time_unit=p.time_unit, signup_col=p.signup_col, churn_date_col=p.churn_date_col,
-                   snapshot_date=p.snapshot_date, duration_col=p.duration_col, covariates=p.covariates,
-                   categorical=p.categorical, penalizer=p.penalizer, source=source, event_col=p.event_col,
-                   event_value=p.event_value, min_cell=p.min_cell, confidence=conf)
-    bt = backtest(df, **bt_args)
-    nps, nps_note = _survey_signal(p, customers, sd, msd, bt_args, bt)
+    bt, nps, nps_note = side.result()
     sampled = [*([sampling.aft_note(aft_sd.n, msd.n)] if aft_sd is not msd else []), *val.notes,
                *(bt.notes if bt is not None else ()), *(nps.backtest.notes if nps and nps.backtest else ())]
     return Result(p, customers, sd, km, km_groups, lr, cox, models.ph, remedy, aft, val, ew, bt,
                   compare_with_truth(cox, truth, aft), model_data=msd if msd is not sd else None, rmst=rmst,
                   model_notes=tuple(dict.fromkeys([*models.notes, *sampled])), nps=nps, nps_note=nps_note)
+
+
+def _backtests(p: Params, customers: loaders.Customers, sd: SurvivalData, bt_args: dict):
+    """(backtest, NPS predictor, why not): the steps that need only the prepared data — at real sizes computed
+    beside the models (:class:`loyaltylab.parallel.Beside`). The model data are the prepared data without the
+    coefficients that do not exist, as :func:`fit_models` makes them."""
+    bt = backtest(customers.frame, **bt_args)
+    msd = drop_infinite(sd)[0]
+    nps, nps_note = _survey_signal(p, customers, sd, msd, bt_args, bt)
+    return bt, nps, nps_note
 
 
 def _survey_signal(p: Params, customers: loaders.Customers, sd: SurvivalData, msd: SurvivalData, bt_args: dict,
