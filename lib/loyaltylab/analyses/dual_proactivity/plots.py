@@ -104,8 +104,7 @@ def plot_surface(result, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5))
     values = np.ma.masked_array(s.predicted, mask=s.mask)
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad(SUPPRESSED_COLOR)
+    cmap = plt.get_cmap("viridis").with_extremes(bad=SUPPRESSED_COLOR)
     mesh = ax.pcolormesh(_edges(s.x_grid), _edges(s.w_grid), values, cmap=cmap, shading="flat")
     plt.colorbar(mesh, ax=ax, label=_label("predicted outcome", "结果预测值"))
     xname, wname, _ = _axis_names(result)
