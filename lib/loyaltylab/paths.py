@@ -56,12 +56,28 @@ def resolve_output_dir(path: str | os.PathLike | None, name: str = "notebook") -
     return p
 
 
+_TRUTH_CACHE: dict[tuple, dict] = {}
+
+
 def truth_for(path: str | os.PathLike) -> dict | None:
-    """The generator's ground truth when ``path`` is a course-world file (a truth.json lies beside it)."""
+    """The generator's ground truth when ``path`` is a course-world file (a truth.json lies beside it). Parsed once
+    per file, size and modification time (a million-customer world's truth is 12 MB) and shared: read-only."""
     truth_path = Path(path).parent / "truth.json"
-    if truth_path.exists():
-        return json.loads(truth_path.read_text(encoding="utf-8"))
-    return None
+    try:
+        stat = truth_path.stat()
+    except OSError:
+        return None
+    key = (str(truth_path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _TRUTH_CACHE:
+        if len(_TRUTH_CACHE) >= 4:
+            _TRUTH_CACHE.clear()
+        _TRUTH_CACHE[key] = json.loads(truth_path.read_text(encoding="utf-8"))
+    return _TRUTH_CACHE[key]
+
+
+def has_truth(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a course-world file, without reading its truth."""
+    return (Path(path).parent / "truth.json").is_file()
 
 
 def display_path(path: str | os.PathLike) -> str:

@@ -91,7 +91,7 @@ def is_course_data(inputs: Mapping[str, str | None]) -> bool:
     """True when every given input is a course-world file (a truth.json beside it): only then may a report use the
     course's framing (its benchmarks, its claims, the comparison with the truth)."""
     given = [shown for shown in inputs.values() if shown is not None]
-    return bool(given) and all(paths.truth_for(_resolve(shown)) is not None for shown in given)
+    return bool(given) and all(paths.has_truth(_resolve(shown)) for shown in given)
 
 
 def input_hashes(inputs: Mapping[str, str | None]) -> dict[str, str | None]:

@@ -107,7 +107,7 @@ def _data_file(spec: NotebookSpec, ns: Mapping) -> tuple[Path, str]:
 
 
 def _is_course(path: Path) -> bool:
-    return paths.truth_for(path) is not None
+    return paths.has_truth(path)
 
 
 def spec_for(notebook: str) -> NotebookSpec:
