@@ -56,7 +56,7 @@ def test_switched_off_or_not_asked_it_runs_here(monkeypatch):
 
 @forks
 def test_churn_backtests_beside_the_models_give_the_same_results(small_course_dir, monkeypatch):
-    """At a million customers the backtest and the survey signal run in a child while the models are fitted; on the
+    """At a million customers the backtests and the AFT comparison run in a child while the Cox models are fitted; on the
     small course world (forced) the results are the ones computed in one process, key for key."""
     from loyaltylab.analyses import churn
     from loyaltylab.analyses.churn import analysis

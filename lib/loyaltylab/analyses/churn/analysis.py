@@ -201,8 +201,8 @@ class Result(AnalysisResult):
         return to_results(self)
 
 
-# From this many customers the backtests run in a forked process beside the models (below it, forking costs more
-# than it saves).
+# From this many customers the backtests and the AFT comparison run in a forked process beside the Cox models (below
+# it, forking costs more than it saves).
 BESIDE_FROM = 200_000
 
 def _finite(x):
@@ -234,7 +234,7 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
                    snapshot_date=p.snapshot_date, duration_col=p.duration_col, covariates=p.covariates,
                    categorical=p.categorical, penalizer=p.penalizer, source=source, event_col=p.event_col,
                    event_value=p.event_value, min_cell=p.min_cell, confidence=conf)
-    side = parallel.Beside(_backtests, p, customers, sd, bt_args, when=sd.n >= BESIDE_FROM)
+    side = parallel.Beside(_beside_the_models, p, customers, sd, bt_args, when=sd.n >= BESIDE_FROM)
     times = default_times(p.time_unit, horizon, float(sd.frame["duration"].max()))
     km = kaplan_meier(sd.frame["duration"], sd.frame["event"], times=times, confidence=conf)
     km_groups = lr = None
@@ -244,28 +244,30 @@ def analyze_customers(customers: loaders.Customers, params: Params) -> Result:
     rmst = rmst_table(sd, km_groups, confidence=conf)
     models = fit_models(sd, penalizer=p.penalizer, confidence=conf)
     msd, cox, remedy = models.data, models.cox, models.remedy
-    aft_sd = sampling.sample(msd, sampling.AFT_SAMPLE)
-    aft = fit_aft(aft_sd, cox=cox, penalizer=p.penalizer, confidence=conf)
     scoring = models.scoring
     val = validate(msd, horizon=horizon, penalizer=p.penalizer, strata=scoring.strata, min_cell=p.min_cell,
                    confidence=conf)
     ew = early_warning(scoring, msd, horizon=horizon, min_cell=p.min_cell)
-    bt, nps, nps_note = side.result()
-    sampled = [*([sampling.aft_note(aft_sd.n, msd.n)] if aft_sd is not msd else []), *val.notes,
+    bt, nps, nps_note, aft, aft_n = side.result()
+    aft = replace(aft, cox_aic_partial=cox.aic_partial)
+    sampled = [*([sampling.aft_note(aft_n, msd.n)] if aft_n != msd.n else []), *val.notes,
                *(bt.notes if bt is not None else ()), *(nps.backtest.notes if nps and nps.backtest else ())]
     return Result(p, customers, sd, km, km_groups, lr, cox, models.ph, remedy, aft, val, ew, bt,
                   compare_with_truth(cox, truth, aft), model_data=msd if msd is not sd else None, rmst=rmst,
                   model_notes=tuple(dict.fromkeys([*models.notes, *sampled])), nps=nps, nps_note=nps_note)
 
 
-def _backtests(p: Params, customers: loaders.Customers, sd: SurvivalData, bt_args: dict):
-    """(backtest, NPS predictor, why not): the steps that need only the prepared data — at real sizes computed
-    beside the models (:class:`loyaltylab.parallel.Beside`). The model data are the prepared data without the
-    coefficients that do not exist, as :func:`fit_models` makes them."""
+def _beside_the_models(p: Params, customers: loaders.Customers, sd: SurvivalData, bt_args: dict):
+    """(backtest, NPS predictor, why not, AFT comparison, customers it was fitted on): the steps that need only the
+    prepared data — at real sizes computed beside the Cox models (:class:`loyaltylab.parallel.Beside`). The model
+    data are the prepared data without the coefficients that do not exist, as :func:`fit_models` makes them; the
+    AFT comparison's Cox AIC is filled in by the caller."""
     bt = backtest(customers.frame, **bt_args)
     msd = drop_infinite(sd)[0]
     nps, nps_note = _survey_signal(p, customers, sd, msd, bt_args, bt)
-    return bt, nps, nps_note
+    aft_sd = sampling.sample(msd, sampling.AFT_SAMPLE)
+    aft = fit_aft(aft_sd, penalizer=p.penalizer, confidence=bt_args["confidence"])
+    return bt, nps, nps_note, aft, aft_sd.n
 
 
 def _survey_signal(p: Params, customers: loaders.Customers, sd: SurvivalData, msd: SurvivalData, bt_args: dict,
