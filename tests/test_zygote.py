@@ -121,3 +121,18 @@ def test_forked_process_handle_polls_and_signals_a_process_that_is_not_our_child
 def test_the_provisioner_launches_the_ordinary_way_without_a_zygote_or_for_another_python():
     assert zygote._same_python(sys.executable)
     assert not zygote._same_python("/usr/bin/no-such-python")
+
+
+@pytest.mark.notebook
+def test_the_workers_of_a_parallel_batch_fork_from_one_zygote(tmp_path):
+    """With -j 2 both workers' kernels come from the one zygote the runner started (its imports are paid once),
+    and it is gone when the batch ends."""
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    probe = _notebook(folder / "probe.ipynb", "import os\nprint('parent:', os.getppid())")
+    jobs = [report.Job(name=f"probe{i}", notebook=probe) for i in range(3)]
+    results = report.run_jobs(jobs, tmp_path / "out", workers=2, write_index=False)
+    assert all(r.ok for r in results), [r.error for r in results]
+    parents = {_stdout(r)["parent"] for r in results}
+    assert len(parents) == 1
+    assert _gone(int(parents.pop()))

@@ -136,7 +136,8 @@ class KernelPool:
     background; ``close()`` stops everything. On POSIX the kernels talk over Unix sockets in a private folder
     (nothing listens on the network); elsewhere over localhost TCP."""
 
-    def __init__(self, env: dict[str, str] | None = None, kernel_name: str = KERNEL_NAME):
+    def __init__(self, env: dict[str, str] | None = None, kernel_name: str = KERNEL_NAME,
+                 zygote_address: str | None = None):
         self.kernel_name = kernel_name
         self.env = kernel_env(env)
         self._sockets = tempfile.mkdtemp(prefix="loyaltylab-") if os.name == "posix" else None
@@ -148,7 +149,10 @@ class KernelPool:
         self._lock = threading.Lock()
         self._closed = False
         self._zygote = None
-        self._forks = zygote.supported() and os.environ.get(FORK_SWITCH, "1") != "0"
+        self._forks = forking()
+        if self._forks and self._sockets:  # its imports run while the runner prepares the first job
+            self._zygote = (zygote.Zygote.at(zygote_address) if zygote_address
+                            else _adopt_early_zygote() or self._new_zygote())
 
     # -- one job ahead ------------------------------------------------------------------------------------------
     def prepare(self, notebook: str | os.PathLike | None) -> None:
@@ -253,6 +257,13 @@ class KernelPool:
         return km
 
 
+    def _new_zygote(self):
+        try:
+            return zygote.Zygote(self._sockets, self.env)
+        except Exception:
+            self._forks = False
+            return None
+
     def _fork_from_zygote(self, km) -> None:
         """Have ``km`` launch its kernel as a fork of this pool's zygote (:mod:`loyaltylab.zygote`), started on
         first use; the provisioner falls back to an ordinary launch whenever the zygote cannot fork."""
@@ -260,13 +271,62 @@ class KernelPool:
 
         try:
             if self._zygote is None:
-                self._zygote = zygote.Zygote(self._sockets, self.env)
+                raise RuntimeError("no zygote")
             km.kernel_id = str(uuid.uuid4())
             provisioner = zygote.provisioner_class()(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
             provisioner.zygote = self._zygote
             km.provisioner = provisioner
         except Exception:  # no zygote: the kernel starts the ordinary way
             self._forks = False
+
+
+def forking() -> bool:
+    """Whether the batch's kernels are forked from a zygote (Linux, unless ``LOYALTYLAB_FORK_KERNELS=0``)."""
+    return zygote.supported() and os.environ.get(FORK_SWITCH, "1") != "0"
+
+
+_EARLY: zygote.Zygote | None = None
+
+
+def start_zygote_early() -> None:
+    """Start a zygote now, so that its imports (~4 s) overlap the runner reading its configuration; the next
+    :class:`KernelPool` adopts it (one left unadopted is closed at exit)."""
+    global _EARLY
+    if _EARLY is not None or not forking():
+        return
+    try:
+        _EARLY = zygote.Zygote(tempfile.mkdtemp(prefix="loyaltylab-"), kernel_env(), own_folder=True)
+    except Exception:
+        return
+    import atexit
+
+    atexit.register(_close_early_zygote)
+
+
+def _adopt_early_zygote() -> zygote.Zygote | None:
+    global _EARLY
+    adopted, _EARLY = _EARLY, None
+    return adopted
+
+
+def shared_zygote() -> zygote.Zygote | None:
+    """The zygote the ``-j`` workers share (their pools fork through its socket): the early one, or a new one; the
+    caller closes it. None when kernels are not forked."""
+    if not forking():
+        return None
+    early = _adopt_early_zygote()
+    if early is not None:
+        return early
+    try:
+        return zygote.Zygote(tempfile.mkdtemp(prefix="loyaltylab-"), kernel_env(), own_folder=True)
+    except Exception:
+        return None
+
+
+def _close_early_zygote() -> None:
+    early = _adopt_early_zygote()
+    if early is not None:
+        early.close()
 
 
 def _kill(km) -> None:

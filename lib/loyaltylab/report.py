@@ -1138,13 +1138,13 @@ def _run_serial(jobs, order, ahead, out_root, show_code, timeout, finished, env)
 _WORKER_POOL: kernels.KernelPool | None = None
 
 
-def _start_worker(env: dict[str, str]) -> None:
+def _start_worker(env: dict[str, str], zygote_address: str | None = None) -> None:
     """A ``-j`` worker: runner imports done once, and its own kernel pool, closed when the worker exits."""
     import multiprocessing.util
 
     global _WORKER_POOL
     _warm_up()
-    _WORKER_POOL = kernels.KernelPool(env)
+    _WORKER_POOL = kernels.KernelPool(env, zygote_address=zygote_address)
     multiprocessing.util.Finalize(None, _WORKER_POOL.close, exitpriority=10)
 
 
@@ -1157,9 +1157,11 @@ def _run_parallel(jobs, order, ahead, out_root, workers, show_code, timeout, fin
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # spawn: a clean interpreter per worker (no forked zmq/asyncio state); each job starts its own kernel
+    # spawn: a clean interpreter per worker (no forked zmq/asyncio state); each job starts its own kernel, forked
+    # from one zygote shared by the workers (its imports paid once)
+    shared = kernels.shared_zygote()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(env,))
+                               initializer=_start_worker, initargs=(env, shared.address if shared else None))
     try:
         futures = {pool.submit(_run_job_in_worker, jobs[i], out_root, show_code, timeout, ahead[i]): i for i in order}
         for done, future in enumerate(as_completed(futures), start=1):
@@ -1176,7 +1178,11 @@ def _run_parallel(jobs, order, ahead, out_root, workers, show_code, timeout, fin
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown()
+    else:
+        pool.shutdown()
+    finally:
+        if shared is not None:
+            shared.close()
 
 
 def print_progress(i: int, n: int, result: JobResult) -> None:
@@ -1600,6 +1606,8 @@ def jobs_from_args(args: argparse.Namespace) -> tuple[list[Job], Path | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.list:
+        kernels.start_zygote_early()  # the kernels' imports run while the configuration is read
     jobs, config = jobs_from_args(args)
     if args.list:
         for job in jobs:

@@ -148,8 +148,9 @@ def _become_kernel(request: dict) -> None:
 class Zygote:
     """A running zygote: ``fork(argv, cwd, env)`` returns a kernel's pid, or None when it cannot."""
 
-    def __init__(self, folder: str | os.PathLike, env: dict[str, str]):
-        self.address = str(Path(folder) / "zygote")
+    def __init__(self, folder: str | os.PathLike, env: dict[str, str], *, own_folder: bool = False):
+        self.folder, self.own_folder = Path(folder), own_folder  # own_folder: removed on close
+        self.address = str(self.folder / "zygote")
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from loyaltylab import zygote; zygote.serve(sys.argv[1])",
              self.address],
@@ -157,8 +158,24 @@ class Zygote:
         )
         self._ready: bool | None = None
 
+    @classmethod
+    def at(cls, address: str) -> Zygote:
+        """A handle on a zygote another process of the batch started (the ``-j`` workers share the runner's): it
+        forks through the socket and leaves the zygote to its owner."""
+        handle = cls.__new__(cls)
+        handle.folder, handle.own_folder, handle.address = Path(address).parent, False, str(address)
+        handle.process, handle._ready = None, None
+        return handle
+
     def ready(self, timeout: float = START_TIMEOUT) -> bool:
         """Wait until the zygote has imported everything (False when it died or never said so)."""
+        if self.process is None:  # another process's zygote: ready once its socket exists
+            if self._ready is None:
+                deadline = time.monotonic() + timeout
+                while not os.path.exists(self.address) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                self._ready = os.path.exists(self.address)
+            return self._ready
         if self._ready is None:
             import selectors
 
@@ -168,7 +185,7 @@ class Zygote:
         return self._ready
 
     def fork(self, argv: list[str], cwd: str, env: dict[str, str]) -> int | None:
-        if not self.ready() or self.process.poll() is not None:
+        if not self.ready() or (self.process is not None and self.process.poll() is not None):
             return None
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
@@ -182,6 +199,8 @@ class Zygote:
         return pid if isinstance(pid, int) and pid > 0 else None
 
     def close(self) -> None:
+        if self.process is None:  # not ours to stop
+            return
         try:
             self.process.stdin.close()
             self.process.wait(timeout=5)
@@ -190,6 +209,11 @@ class Zygote:
         finally:
             if self.process.stdout:
                 self.process.stdout.close()
+            Path(self.address).unlink(missing_ok=True)
+            if self.own_folder:
+                import shutil
+
+                shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class ForkedProcess:
