@@ -76,18 +76,10 @@ def test_customer_value_chunks_equal_one_pass():
 # --------------------------------------------------------------------------------------------------------------------
 # discount_rate: one rule (0 ≤ r < 1) for the value and the sBG, checked before anything is read
 # --------------------------------------------------------------------------------------------------------------------
-def _small_customers(n: int = 600, seed: int = 4) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame({"customer_id": [f"C{i:07d}" for i in range(n)], "tenure_days": rng.integers(1, 700, n),
-                         "churned": rng.integers(0, 2, n), "x": rng.normal(size=n),
-                         "segment": rng.choice(["Basic", "Standard"], n), "monthly_revenue": 30.0,
-                         "acquisition_cost": 120.0})
-
-
 @pytest.fixture(scope="module")
-def small_churn():
+def small_churn(small_customers):
     p = clv.Params(covariates=["x"], **NO_DATES)
-    customers = loaders.Customers(frame=_small_customers(), source="small", path="small")
+    customers = loaders.Customers(frame=small_customers, source="small", path="small")
     return churn.analyze_customers(customers, p.churn_params())
 
 
@@ -146,9 +138,9 @@ def test_clv_reuses_the_churn_models(small_churn):
     assert doc["clv"] == json.loads(results.dumps(result.to_results()))["clv"]     # the same keys in both documents
 
 
-def test_clv_alone_runs_churn_itself(tmp_path):
+def test_clv_alone_runs_churn_itself(tmp_path, small_customers):
     path = tmp_path / "customers.csv"
-    _small_customers().to_csv(path, index=False)
+    small_customers.to_csv(path, index=False)
     result = clv.analyze(clv.Params(customers_path=str(path), covariates=["x"], **NO_DATES))
     doc = json.loads(results.dumps(result.to_results()))
     assert doc["analysis"] == "clv" and set(results.DOCUMENT_KEYS) <= set(doc)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import matplotlib
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -145,14 +144,6 @@ def test_charts_read_in_chinese(course_zh):
     plt.close("all")
 
 
-def _small_customers(n: int = 600, seed: int = 4) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame({"customer_id": [f"C{i:07d}" for i in range(n)], "tenure_days": rng.integers(1, 700, n),
-                         "churned": rng.integers(0, 2, n), "x": rng.normal(size=n),
-                         "segment": rng.choice(["Basic", "Standard"], n), "monthly_revenue": 30.0,
-                         "acquisition_cost": 120.0})
-
-
 def _everything(result) -> list[str]:
     value = result.clv
     lines = [*result.key_findings(), *clv.describe_value(value), *clv.describe_sbg(value),
@@ -163,9 +154,9 @@ def _everything(result) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def small():
+def small(small_customers):
     p = clv.Params(covariates=["x"], signup_col=None, churn_date_col=None, survey_path=None)
-    customers = loaders.Customers(frame=_small_customers(), source="small", path="small")
+    customers = loaders.Customers(frame=small_customers, source="small", path="small")
     result = churn.analyze_customers(customers, p.churn_params())
     return result.with_clv(clv.analyze(p, churn_result=result))
 
