@@ -149,10 +149,14 @@ class KernelPool:
         self._lock = threading.Lock()
         self._closed = False
         self._zygote = None
-        self._forks = forking()
-        if self._forks and self._sockets:  # its imports run while the runner prepares the first job
+        if forking() and self._sockets:  # its imports run while the runner prepares the first job
             self._zygote = (zygote.Zygote.at(zygote_address) if zygote_address
-                            else _adopt_early_zygote() or self._new_zygote())
+                            else _adopt_early_zygote() or _own_zygote())
+
+    @property
+    def _forks(self) -> bool:
+        """Whether this pool's kernels are forked from a zygote."""
+        return self._zygote is not None
 
     # -- one job ahead ------------------------------------------------------------------------------------------
     def prepare(self, notebook: str | os.PathLike | None) -> None:
@@ -235,7 +239,7 @@ class KernelPool:
         options = {"transport": "ipc", "ip": os.path.join(self._sockets, f"kernel{next(self._count)}")} if (
             self._sockets) else {}
         km = _manager_class()(kernel_name=self.kernel_name, **options)
-        if self._forks and self._sockets:
+        if self._zygote is not None:
             self._fork_from_zygote(km)
         try:
             km.start_kernel(extra_arguments=[*KERNEL_ARGUMENTS, HISTORY_ARGUMENT], cwd=str(notebook.parent),
@@ -256,28 +260,19 @@ class KernelPool:
             return None
         return km
 
-
-    def _new_zygote(self):
-        try:
-            return zygote.Zygote(self._sockets, self.env)
-        except Exception:
-            self._forks = False
-            return None
-
     def _fork_from_zygote(self, km) -> None:
-        """Have ``km`` launch its kernel as a fork of this pool's zygote (:mod:`loyaltylab.zygote`), started on
-        first use; the provisioner falls back to an ordinary launch whenever the zygote cannot fork."""
+        """Have ``km`` launch its kernel as a fork of this pool's zygote (:mod:`loyaltylab.zygote`); the provisioner
+        falls back to an ordinary launch whenever the zygote cannot fork."""
         import uuid
 
         try:
-            if self._zygote is None:
-                raise RuntimeError("no zygote")
             km.kernel_id = str(uuid.uuid4())
             provisioner = zygote.provisioner_class()(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
             provisioner.zygote = self._zygote
             km.provisioner = provisioner
-        except Exception:  # no zygote: the kernel starts the ordinary way
-            self._forks = False
+        except Exception:  # no provisioner: this and every later kernel start the ordinary way
+            self._zygote, dropped = None, self._zygote
+            dropped.close()
 
 
 def forking() -> bool:
@@ -294,9 +289,8 @@ def start_zygote_early() -> None:
     global _EARLY
     if _EARLY is not None or not forking():
         return
-    try:
-        _EARLY = zygote.Zygote(tempfile.mkdtemp(prefix="loyaltylab-"), kernel_env(), own_folder=True)
-    except Exception:
+    _EARLY = _own_zygote()
+    if _EARLY is None:
         return
     import atexit
 
@@ -314,12 +308,16 @@ def shared_zygote() -> zygote.Zygote | None:
     caller closes it. None when kernels are not forked."""
     if not forking():
         return None
-    early = _adopt_early_zygote()
-    if early is not None:
-        return early
+    return _adopt_early_zygote() or _own_zygote()
+
+
+def _own_zygote() -> zygote.Zygote | None:
+    """A new zygote in a folder of its own (removed when it closes), or None when it cannot start."""
+    folder = tempfile.mkdtemp(prefix="loyaltylab-")
     try:
-        return zygote.Zygote(tempfile.mkdtemp(prefix="loyaltylab-"), kernel_env(), own_folder=True)
+        return zygote.Zygote(folder, kernel_env(), own_folder=True)
     except Exception:
+        os.rmdir(folder)
         return None
 
 

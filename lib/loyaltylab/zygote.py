@@ -116,10 +116,9 @@ def _become_kernel(request: dict) -> None:
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        for fd in (0,):  # the zygote's stdin is the pool's pipe: the kernel reads nothing from it
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, fd)
-            os.close(devnull)
+        devnull = os.open(os.devnull, os.O_RDONLY)  # the zygote's stdin is the pool's pipe: not the kernel's
+        os.dup2(devnull, 0)
+        os.close(devnull)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])

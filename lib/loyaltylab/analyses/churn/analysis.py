@@ -205,6 +205,7 @@ class Result(AnalysisResult):
 # it, forking costs more than it saves).
 BESIDE_FROM = 200_000
 
+
 def _finite(x):
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
