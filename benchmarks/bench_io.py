@@ -1,7 +1,7 @@
 """Reading and validating input, as ratios to the plain readers on the same files, measured in the same run.
 
-A course world of ``n`` customers (``synth.generate``: the customers and survey shapes, ~0.7 survey responses per
-customer) is written as CSV and Parquet into a temporary folder. For each table and format, the floor and the
+A course world of ``n`` customers (``synth.generate``: ~0.7 survey responses, ~15 transactions and ~0.7 service
+incidents per customer) is written as CSV and Parquet into a temporary folder. For each table and format, the floor and the
 project's readers run in turn, ``repeat`` rounds (alternating, so a busy machine slows all of them alike), and the
 medians are compared:
 
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-TABLES = ("customers", "survey")
+TABLES = ("customers", "survey", "transactions", "incidents")
 
 OVERVIEW_CHILD = r"""
 import json, os, resource, sys, time

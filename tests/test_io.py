@@ -806,6 +806,11 @@ FAST_CSV = [  # (id, bytes): each read by read_raw and by read_table as survey a
     ("totals-row", b"customer_id,nps\nC1,9\nC2,7\nTotal,16\n"),
     ("duplicate-keys-and-range", b"response_id,customer_id,nps\nR1,C1,9\nR1,C2,12\nR3,C3,6\n"),
     ("one-column", b"customer_id\nC1\n\nC2\n"),
+    ("iso-dates", b"customer_id,signup_date,churn_date,date,x\nC1,2024-03-05,,2024-02-29,2024-01-01\n"
+     b"C2,1677-09-22,2024-06-01,1999-12-31,NA\nC3,2000-02-29,NA,2262-04-10,2024-01-02\n"),
+    ("iso-shaped-not-dates", b"customer_id,signup_date,date\nC1,2023-02-29,2024-13-01\nC2,2024-01-01,2024-00-10\n"),
+    ("iso-out-of-range", b"customer_id,signup_date,date\nC1,1677-09-21,0001-01-01\nC2,2262-04-12,9999-12-31\n"),
+    ("iso-then-other-dates", b"customer_id,signup_date,date\nC1,2024-03-05,2024-03-05\nC2,2024/03/06,2024-3-6\n"),
 ]
 
 
@@ -855,6 +860,48 @@ def test_fast_path_reads_parquet_like_the_reference(tmp_path, monkeypatch, case)
     for read in (lambda: io.read_raw(path), lambda: io.read_table(path, "survey", required=()),
                  lambda: io.read_table(path, "customers", required=())):
         _assert_same(*_read_both(monkeypatch, read))
+
+
+def test_fast_path_in_many_blocks_and_threads_reads_like_the_reference(tmp_path, monkeypatch):
+    """A file Arrow reads in many blocks, typed on two threads: a date column with gaps, signed numbers, a totals
+    label deep inside the file (found through each block's row offset) and one a space away from it."""
+    from loyaltylab import io_arrow
+
+    monkeypatch.setattr(io_arrow, "BLOCK_BYTES", 1 << 10)
+    monkeypatch.setattr(io_arrow, "THREADS_FROM", 0)
+    rows = [f"C{i:05d},{'' if i % 7 == 0 else f'2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}'},{i % 19}.5,"
+            f"{'Basic' if i % 3 else 'Premium'},{(i % 19) - 9}" for i in range(3000)]
+    header = "customer_id,signup_date,monthly_revenue,segment,change"
+    cases = {"plain": rows, "total-label": rows[:2400] + ["Total,,1.5,Basic,1"] + rows[2400:],
+             "spaced-total-label": rows[:2400] + ["  Subtotal ,,1.5,Basic,1"] + rows[2400:],
+             "total-word-as-segment": rows[:2400] + ["C99999,2024-01-01,1.5,Total,1"] + rows[2400:],
+             "bad-date-late": rows[:2400] + ["C99999,2024-02-30,1.5,Basic,1"] + rows[2400:]}
+    for name, lines in cases.items():
+        path = write(tmp_path, f"{name}.csv", csv_text(header, lines))
+        for read in (lambda: io.read_raw(path), lambda: io.read_table(path, "customers", required=())):
+            fast, reference = _read_both(monkeypatch, read)
+            _assert_same(fast, reference)
+        if name == "plain":  # and it was the fast path that read it, in more than one block
+            monkeypatch.setattr(io_arrow, "ENABLED", True)
+            p, source, suffix = io._checked_path(path)
+            assert io_arrow.read_table(p, source, suffix, "customers", None, (), None, None, None,
+                                       frozenset({"customer_id"}))[0] is not None
+
+
+def test_iso_days_are_what_pandas_makes_of_plain_dates():
+    import pyarrow as pa
+
+    from loyaltylab import io_arrow
+
+    days = pd.date_range("1677-09-22", "2262-04-10", freq="D")
+    text = pa.chunked_array([pa.array(days.strftime("%Y-%m-%d")[:100_000]),
+                             pa.array(list(days.strftime("%Y-%m-%d")[100_000:]) + [None])])
+    got, missing = io_arrow._iso_days(text)
+    assert missing.tolist() == [False] * len(days) + [True]
+    assert (got[:-1] == (days.asi8 // 86_400_000_000_000)).all()
+    for bad in ("2023-02-29", "2024-04-31", "2024-13-01", "1677-09-21", "2262-04-11", "2024-1-05", "2024/01/05",
+                "2024-01-05 ", "+024-01-05", "２０２４-01-05"):
+        assert io_arrow._iso_days(pa.chunked_array([pa.array(["2024-01-01", bad])])) is None, bad
 
 
 def test_fast_path_is_taken_on_plain_files(tmp_path, monkeypatch):

@@ -80,3 +80,24 @@ def test_churn_backtests_beside_the_models_give_the_same_results(small_course_di
         assert result.backtest is not None and result.nps is not None
         documents[name] = json.dumps(result.to_results(), sort_keys=True, default=str)
     assert documents["beside"] == documents["inline"]
+
+
+def test_in_threads_keeps_order_and_raises_the_first_error(monkeypatch):
+    import threading
+
+    names: set[str] = set()
+
+    def square(x):
+        names.add(threading.current_thread().name)
+        if x in (3, 5):
+            raise ValueError(f"bad {x}")
+        return x * x
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    assert parallel.in_threads(square, [0, 1, 2, 4]) == [0, 1, 4, 16]
+    assert names != {threading.current_thread().name}  # the work ran on the pool's threads
+    with pytest.raises(ValueError, match="bad 3"):
+        parallel.in_threads(square, range(7))
+    names.clear()
+    monkeypatch.setenv(parallel.SWITCH, "0")
+    assert parallel.in_threads(square, [1, 2]) == [1, 4] and names == {threading.current_thread().name}

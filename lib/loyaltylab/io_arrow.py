@@ -17,6 +17,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ import pandas as pd
 
 from loyaltylab import io as _io
 from loyaltylab.errors import DataError
+from loyaltylab.parallel import in_threads
 
 ENABLED = os.environ.get("LOYALTYLAB_IO_ARROW", "1") != "0"
 """False (or ``LOYALTYLAB_IO_ARROW=0`` in the environment, also for notebook kernels): every file is read by io's
@@ -54,8 +56,13 @@ _WIDE_SPACES = tuple(ch.encode() for ch in map(chr, range(0x80, 0x3001)) if ch.i
 _WIDE_2 = np.array([int.from_bytes(s, "big") for s in _WIDE_SPACES if len(s) == 2], dtype=np.int64)
 _WIDE_3 = np.array([int.from_bytes(s, "big") for s in _WIDE_SPACES if len(s) == 3], dtype=np.int64)
 # A cell's first / last byte, classified at once: 1 = ASCII whitespace, 2 = may start / end a wide space (checked
-# on its 2–3 bytes), 4 = a space (pandas' skipinitialspace would drop it; first byte only).
-_FIRST_CLASS = (_ASCII_SPACE * 1 + _lut(bytes({s[0] for s in _WIDE_SPACES})) * 2 + _lut(b" ") * 4).astype(np.uint8)
+# on its 2–3 bytes), 4 = a space (pandas' skipinitialspace would drop it; first byte only), 8 = may start a totals
+# label (io._TOTAL_SPELLINGS; with the label's length, it picks the cells worth comparing).
+_TOTAL_FIRST = _lut(bytes({w.encode()[0] for w in _io._TOTAL_SPELLINGS}))
+_TOTAL_LENGTH = np.zeros(64, dtype=bool)
+_TOTAL_LENGTH[[len(w.encode()) for w in _io._TOTAL_SPELLINGS]] = True
+_FIRST_CLASS = (_ASCII_SPACE * 1 + _lut(bytes({s[0] for s in _WIDE_SPACES})) * 2 + _lut(b" ") * 4
+                + _TOTAL_FIRST * 8).astype(np.uint8)
 _LAST_CLASS = (_ASCII_SPACE * 1 + _lut(bytes({s[-1] for s in _WIDE_SPACES})) * 2).astype(np.uint8)
 
 # What pandas' C parser could still read as a number or a boolean (a superset: anything else is surely text).
@@ -135,6 +142,8 @@ class _Column:
     null: np.ndarray | None = None    # text: missing per row (Arrow nulls, then blank tokens)
     blank: np.ndarray | None = None   # text: non-null cells that are blank tokens ("NA ", "", …)
     odd: np.ndarray | None = None     # text: cells whose first or last character is whitespace
+    total: np.ndarray | None = None   # text: the rows that may hold a totals label (_TextFacts.total)
+    days: np.ndarray | None = None    # text: every cell a plain YYYY-MM-DD date: days since 1970 (_iso_days)
     nan_nulls: bool = True            # text: Arrow nulls become NaN (CSV) or stay None (Parquet, like pandas)
     clean_ids: bool = False           # an id column of numbers already turned into clean text (io._raw_ids)
     unnamed: bool = False             # a blank header, named column_C (dropped when the column is empty)
@@ -143,6 +152,10 @@ class _Column:
     @property
     def text(self) -> bool:
         return self.arrow is not None
+
+    def free(self) -> None:
+        """Let go of the data read (once the column has been converted)."""
+        self.arrow = self.values = self.days = None
 
     def isna(self) -> np.ndarray:
         return self.null if self.text else np.asarray(pd.isna(self.values))
@@ -196,22 +209,31 @@ def _chunks(ca) -> list:
     return list(ca.chunks) if hasattr(ca, "chunks") else [ca]
 
 
-def _text_facts(ca):
-    """(missing, odd, any cell starts with a space, any NUL byte) of a string column, chunk by chunk (no copy of
-    the strings). ``odd``: empty cells and cells whose first or last character is whitespace (what Python's
-    str.strip() removes), found from the cells' first and last bytes without looking at the others."""
-    nulls, odds, space, nul = [], [], False, False
+class _TextFacts(NamedTuple):
+    null: np.ndarray   # missing (Arrow null)
+    odd: np.ndarray    # empty, or first / last character whitespace (what Python's str.strip() removes)
+    space: bool        # some cell starts with a space
+    nul: bool          # some NUL byte
+    total: np.ndarray  # rows that may hold a totals label (first byte and length of one): the rest surely do not
+
+
+def _text_facts(ca) -> _TextFacts:
+    """What the checks need to know of a string column's cells, chunk by chunk, from their first and last bytes
+    and lengths (no copy of the strings)."""
+    parts, at = [], 0
     for chunk in _chunks(ca):
-        null, odd, s, z = _chunk_text_facts(chunk)
-        nulls.append(null)
-        odds.append(odd)
-        space, nul = space or s, nul or z
-    if not nulls:
-        return np.zeros(0, bool), np.zeros(0, bool), False, False
-    return (np.concatenate(nulls), np.concatenate(odds)) + (space, nul)
+        facts = _chunk_text_facts(chunk)
+        parts.append(facts._replace(total=facts.total + at))
+        at += len(chunk)
+    if not parts:
+        empty = np.zeros(0, bool)
+        return _TextFacts(empty, empty, False, False, np.zeros(0, np.int64))
+    return _TextFacts(np.concatenate([f.null for f in parts]), np.concatenate([f.odd for f in parts]),
+                      any(f.space for f in parts), any(f.nul for f in parts),
+                      np.concatenate([f.total for f in parts]))
 
 
-def _chunk_text_facts(arr):
+def _chunk_text_facts(arr) -> _TextFacts:
     off, raw, valid = _string_parts(arr)
     n = len(arr)
     null = np.zeros(n, dtype=bool) if valid is None else ~valid
@@ -221,11 +243,12 @@ def _chunk_text_facts(arr):
     has_nul = bool(body.size) and not body.all()
     live = (length > 0) & ~null
     if body.size == 0:
-        return null, (length == 0) & ~null, False, has_nul
+        return _TextFacts(null, (length == 0) & ~null, False, has_nul, np.zeros(0, np.int64))
     top = raw.size - 1
     flags = _FIRST_CLASS[raw.take(starts, mode="clip")] | _LAST_CLASS[raw.take(ends - 1, mode="clip")]
     flags[~live] = 0  # an empty cell's "first byte" is the next cell's
     space_start = bool((flags & 4).any())
+    total = np.flatnonzero((flags & 8).astype(bool) & _TOTAL_LENGTH[np.minimum(length, _TOTAL_LENGTH.size - 1)])
     odd = (flags & 1).astype(bool)
     maybe = np.flatnonzero((flags & 2) != 0)
     if maybe.size:  # the 2- or 3-byte codes at either end, compared with the wide spaces' codes
@@ -240,7 +263,7 @@ def _chunk_text_facts(arr):
         hit |= (size >= 3) & (np.isin(head3, _WIDE_3) | np.isin(tail3, _WIDE_3))
         odd[maybe[hit]] = True
     odd |= (length == 0) & ~null
-    return null, odd, space_start, has_nul
+    return _TextFacts(null, odd, space_start, has_nul, total)
 
 
 def _number_shape(ca) -> tuple[bool, int] | None:
@@ -269,19 +292,59 @@ def _chunk_number_shape(arr) -> tuple[bool, int, int] | None:
     if body.min() >= 0x30 and body.max() <= 0x39:  # digits only: whole numbers (the usual case)
         live = length if valid is None else length[valid]
         return False, int(live.max(initial=0)), int(live.size)
-    if not _PLAIN_NUMBER_BYTES[body].all():
+    counts = np.bincount(body, minlength=256)  # one pass over the bytes answers which kinds there are
+    if counts[~_PLAIN_NUMBER_BYTES].any():
         return None
     rel = (off - off[0]).astype(np.int64)
-    leading = (length > 0) & (body[np.minimum(rel[:-1], body.size - 1)] == 0x2D)
-    if int(np.count_nonzero(body == 0x2D)) != int(leading.sum()):
-        return None  # a '-' inside a cell: 2024-03-05, 1-2
-    is_dot = body == 0x2E
-    digits = length - leading
-    if is_dot.any() and digits.max(initial=0) > 15:  # count the digits exactly only when it matters
-        seen = np.concatenate(([0], np.cumsum(is_dot, dtype=np.int64)))
+    digits = length
+    if counts[0x2D]:
+        leading = (length > 0) & (body[np.minimum(rel[:-1], body.size - 1)] == 0x2D)
+        if int(counts[0x2D]) != int(leading.sum()):
+            return None  # a '-' inside a cell: 2024-03-05, 1-2
+        digits = length - leading
+    has_dot = bool(counts[0x2E])
+    if has_dot and digits.max(initial=0) > 15:  # count the digits exactly only when it matters
+        seen = np.concatenate(([0], np.cumsum(body == 0x2E, dtype=np.int64)))
         digits = digits - (seen[rel[1:]] - seen[rel[:-1]])
     live = digits if valid is None else digits[valid]
-    return bool(is_dot.any()), int(live.max(initial=0)), int(live.size)
+    return has_dot, int(live.max(initial=0)), int(live.size)
+
+
+_ISO_DAYS = (-106_751, 106_750)  # 1677-09-22 … 2262-04-10: the days pandas' datetime64[ns] holds whole
+
+
+def _iso_days(ca) -> tuple[np.ndarray, np.ndarray] | None:
+    """(days since 1970 as int32, missing) of a column whose every cell is a valid ``YYYY-MM-DD`` date — what io's
+    date parser makes of such cells (``pd.to_datetime(format="ISO8601")``: that day at midnight), by Arrow's strict
+    date cast (it refuses 2023-02-29, 2023-2-5 or a trailing letter) — or None when a cell is anything else (io's
+    parser then decides)."""
+    import pyarrow as pa
+
+    nulls = []
+    for chunk in _chunks(ca):
+        off, raw, valid = _string_parts(chunk)
+        length = np.diff(off)
+        live = length if valid is None else length[valid]
+        if live.size and (live.min() != 10 or live.max() != 10):
+            return None
+        if live.size:
+            cells = raw[off[0]:off[-1]] if valid is None else None
+            if cells is not None and not ((cells[4::10] == 0x2D).all() and (cells[7::10] == 0x2D).all()):
+                return None
+        nulls.append(np.zeros(len(chunk), dtype=bool) if valid is None else ~valid)
+    if not nulls:
+        return None
+    try:
+        dates = ca.cast(pa.date32())
+    except pa.ArrowInvalid:
+        return None
+    days = np.concatenate([np.frombuffer(c.buffers()[1], dtype=np.int32)[c.offset: c.offset + len(c)]
+                           for c in _chunks(dates)])
+    null = np.concatenate(nulls)
+    live_days = days[~null] if null.any() else days
+    if live_days.size and (live_days.min() < _ISO_DAYS[0] or live_days.max() > _ISO_DAYS[1]):
+        return None
+    return days, null
 
 
 def _leading_minus_only(off: np.ndarray, raw: np.ndarray, cells: int = 512) -> bool:
@@ -291,6 +354,16 @@ def _leading_minus_only(off: np.ndarray, raw: np.ndarray, cells: int = 512) -> b
     rel = part[:-1] - part[0]
     leading = (np.diff(part) > 0) & (body[np.minimum(rel, max(body.size - 1, 0))] == 0x2D) if body.size else rel < 0
     return int(np.count_nonzero(body == 0x2D)) == int(leading.sum())
+
+
+def _cells(ca, rows: np.ndarray):
+    """The cells of ``ca`` at ``rows`` (increasing), as an Arrow array: a few, without Arrow's take on a chunked
+    array joining its chunks first (a copy of the whole column)."""
+    import pyarrow as pa
+
+    if len(rows) > 64:
+        return ca.take(pa.array(rows))
+    return pa.array([ca[int(i)].as_py() for i in rows], pa.string())
 
 
 def _blank_cells(ca, odd: np.ndarray, tokens_possible: bool) -> np.ndarray | None:
@@ -305,7 +378,7 @@ def _blank_cells(ca, odd: np.ndarray, tokens_possible: bool) -> np.ndarray | Non
     where = np.flatnonzero(candidates)
     if not where.size:
         return None
-    cells = ca.take(pa.array(where)).to_pylist()
+    cells = _cells(ca, where).to_pylist()
     blank = np.zeros(len(odd), dtype=bool)
     blank[where] = [v is not None and v.strip() in _io.MISSING_TOKENS for v in cells]
     return blank if blank.any() else None
@@ -341,13 +414,26 @@ def _csv_column(name: str, ca, is_id: bool) -> _Column:
                 raise _Decline  # pandas' float parser may round 16–17 digits differently from Arrow's
             if not has_dot and number.null_count:
                 number = pc.cast(number, pa.float64())  # whole numbers beside missing cells: floats, NaN
-            return _Column(name, values=_writable(number.to_numpy()))  # Arrow's nulls become NaN
+            return _Column(name, values=_own_numbers(number))
         if not _has_text_witness(ca):
             raise _Decline  # numbers pandas reads and Arrow does not ("+5", "5 "), or true/false
-    null, odd, space, nul = _text_facts(ca)
-    if space or nul:
+    iso = None if is_id else _iso_days(ca)
+    if iso is not None:  # plain dates: nothing to strip, no token, no totals label
+        return _Column(name, arrow=ca, null=iso[1], odd=np.zeros(n, dtype=bool), total=np.zeros(0, np.int64),
+                       days=iso[0])
+    facts = _text_facts(ca)
+    if facts.space or facts.nul:
         raise _Decline  # skipinitialspace / a NUL byte: pandas reads such cells differently
-    return _Column(name, arrow=ca, null=null, odd=odd)
+    return _Column(name, arrow=ca, null=facts.null, odd=facts.odd, total=facts.total)
+
+
+def _own_numbers(ca) -> np.ndarray:
+    """A numeric Arrow column as a writable numpy array, Arrow's nulls NaN: its chunks joined into new memory (one
+    copy, not Arrow's joined copy and then a writable one)."""
+    chunks = _chunks(ca)
+    if len(chunks) < 2:
+        return _writable(ca.to_numpy())
+    return np.concatenate([c.to_numpy(zero_copy_only=False) for c in chunks])
 
 
 def _writable(values):
@@ -376,7 +462,7 @@ class _Loaded:
         data = {}
         for c in self.columns:
             data[c.name] = _raw_values(c, self)
-            c.arrow = c.values = None
+            c.free()
         frame = _frame(data, self.index)
         frame.attrs = self.attrs
         return frame
@@ -392,6 +478,9 @@ def _raw_values(col: _Column, loaded: _Loaded) -> np.ndarray:
     to_id = _io._key(col.name) in loaded.ids and not col.clean_ids and col.null.any()
     return _rows(col.objects(strip=to_id, nan=to_id), loaded.keep)
 
+
+THREADS_FROM = 200_000
+"""From this many rows, columns are typed two at a time (numpy and Arrow release the GIL)."""
 
 MAX_BLOCKS = 100
 """pandas warns about a frame of more blocks ("highly fragmented") when a column is added: consolidate above."""
@@ -468,7 +557,8 @@ def _read_csv(p: Path, source: str, suffix: str, encoding, sep, ids):
             fh,
             read_options=pacsv.ReadOptions(column_names=fields, block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"', double_quote=True,
-                                             escape_char=False, newlines_in_values=True, ignore_empty_lines=False),
+                                             escape_char=False, newlines_in_values=_has_quote(p, start),
+                                             ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={f: pa.string() for f in fields},
                                                  null_values=list(_io.MISSING_TOKENS), strings_can_be_null=True,
                                                  quoted_strings_can_be_null=True, check_utf8=True),
@@ -483,13 +573,24 @@ def _read_csv(p: Path, source: str, suffix: str, encoding, sep, ids):
         if extra.null_count != n:
             raise _Decline  # a value beyond the header: io names the rows
     arrays = arrays[:len(names)]
-    columns = []
-    for i, name in enumerate(names):
-        columns.append(_csv_column(name, arrays[i], _io._key(name) in ids))
-        arrays[i] = None  # each column frees its Arrow text once typed
+    def typed(i: int) -> _Column:
+        column = _csv_column(names[i], arrays[i], _io._key(names[i]) in ids)
+        arrays[i] = None  # a column typed as numbers frees its Arrow text
+        return column
+
+    columns = in_threads(typed, range(len(names)), when=n >= THREADS_FROM)
     for c in columns:
         c.unnamed = c.name in blank
     return columns, pd.RangeIndex(layout.skip, layout.skip + n), enc, layout.sep
+
+
+def _has_quote(p: Path, start: int) -> bool:
+    """Whether a quote follows ``start`` in the file: only a quoted value can hold a line break, and Arrow splits a
+    file without one into blocks at any line break, ~40% faster (one memchr over the mapped file)."""
+    import mmap
+
+    with open(p, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        return mapped.find(b'"', start) >= 0
 
 
 def _require_closed_quotes(p: Path, last_row: list, sep: str) -> None:
@@ -557,8 +658,9 @@ def _read_parquet(p: Path, source: str):
         s = frame.iloc[:, i]
         values = _writable(s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array)  # tz-aware dates: own type
         if i in texts:
-            null, odd, _, _ = _text_facts(texts[i])
-            col = _Column(name, arrow=texts.pop(i), values=values, null=null, odd=odd, nan_nulls=False, tokens=True)
+            facts = _text_facts(texts[i])
+            col = _Column(name, arrow=texts.pop(i), values=values, null=facts.null, odd=facts.odd, total=facts.total,
+                          nan_nulls=False, tokens=True)
         else:
             col = _Column(name, values=values)
         col.unnamed = name in blank
@@ -611,13 +713,13 @@ def finish(read: _Read, source: str, ids: frozenset[str]) -> _Loaded:
     for c in dict.fromkeys([*id_cols, columns[0]]):  # io._total_word_mask; numbers are never a totals label
         if not c.text:
             continue
-        if pc.any(pc.is_in(c.arrow, value_set=words)).as_py():
+        if c.total.size and pc.any(pc.is_in(_cells(c.arrow, c.total), value_set=words)).as_py():
             raise _Decline
-        rows = np.flatnonzero(keep) if keep is not None else np.arange(n)
-        m = len(rows)
+        rows = np.flatnonzero(keep) if keep is not None else None
+        m = n if rows is None else len(rows)
         edge = np.unique(np.r_[0:min(m, _io.TOTAL_EDGE_ROWS), max(m - _io.TOTAL_EDGE_ROWS, 0):m])
-        cells = c.arrow.take(pa.array(rows[edge])).to_pylist()
-        cells += c.arrow.take(pa.array(np.flatnonzero(c.odd))).to_pylist()  # " Total" once ids are stripped
+        cells = _cells(c.arrow, edge if rows is None else rows[edge]).to_pylist()
+        cells += _cells(c.arrow, np.flatnonzero(c.odd)).to_pylist()  # " Total" once ids are stripped
         if any(_io._is_total_word(v) for v in cells):
             raise _Decline
     if id_cols and len(index) >= 3:
@@ -648,19 +750,25 @@ def _validated(loaded: _Loaded, table: str, columns, required, snapshot, usecols
     future = _io._future_limit()
     if snapshot is not None and snapshot <= future:
         future = None
-    out: dict[str, object] = {}
     wanted = None if usecols is None else set(usecols)
+    kept = []
     for col, name in zip(loaded.columns, proxy.columns):
-        if wanted is not None and name not in wanted:
-            col.arrow = col.values = None
-            continue
+        if wanted is None or name in wanted:
+            kept.append((col, name))
+        else:
+            col.free()
+
+    def column(pair):
+        col, name = pair
         rule = rules.get(name)
         if rule is None:
-            out[name] = _raw_values(col, loaded)
-            continue
-        label = labels.get(name, name)
-        out[name] = _coerce(col, rule, label, source, loaded, future, snapshot)
-        col.arrow = col.values = None  # free the input as the output grows
+            values = _raw_values(col, loaded)
+        else:
+            values = _coerce(col, rule, labels.get(name, name), source, loaded, future, snapshot)
+        col.free()  # the input goes as the output grows
+        return values
+
+    out = dict(zip([name for _, name in kept], in_threads(column, kept, when=len(index) >= THREADS_FROM)))
     frame = _frame(out, index)
     for name, _column, _rule, bad, _shown in _io._wide_checks(frame, table):
         if name == "importance_sum" and _importance_clearly_fine(frame):
@@ -700,7 +808,12 @@ def _coerce(col: _Column, rule, label: str, source: str, loaded: _Loaded, future
         values = _rows(col.values, keep)  # numbers stay as they are; other objects (dates) as io._to_text has them
         return _io._to_text(_series(values, index, col.name)) if values.dtype == object else values
     if kind == "date":
-        if col.text:
+        if col.days is not None:
+            ns = col.days.astype(np.int64) * 86_400_000_000_000
+            ns[col.null] = np.iinfo(np.int64).min  # NaT
+            dates = ns.view("datetime64[ns]")
+            out = _series(_rows(dates, keep), index, col.name)
+        elif col.text:
             dates = _per_distinct(col, lambda u: _dates_or_decline(u), np.datetime64("NaT", "ns"))
             out = _series(_rows(dates, keep), index, col.name)
         elif getattr(col.values, "dtype", None) == np.dtype("datetime64[ns]"):
