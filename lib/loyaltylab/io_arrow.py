@@ -479,7 +479,7 @@ def _raw_values(col: _Column, loaded: _Loaded) -> np.ndarray:
     return _rows(col.objects(strip=to_id, nan=to_id), loaded.keep)
 
 
-THREADS_FROM = 200_000
+THREADS_FROM = 50_000
 """From this many rows, columns are typed two at a time (numpy and Arrow release the GIL)."""
 
 MAX_BLOCKS = 100
