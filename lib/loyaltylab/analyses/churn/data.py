@@ -49,8 +49,8 @@ POLICIES = {
     "missing covariate": "row dropped and counted (complete cases)",
     "category level below min_cell": ("no coefficient of its own: pooled into '(other)', or counted with the "
                                       "reference level when even the pool is below min_cell (see the notes)"),
-    "negative duration": "error: the input is rejected with a DataError",
-    "unreadable event value": "error: the input is rejected with a DataError",
+    "negative duration": "error: the file is refused, with one line naming the rows",
+    "unreadable event value": "error: the file is refused, with one line naming the rows",
 }
 
 
