@@ -878,7 +878,7 @@ def test_fast_path_in_many_blocks_and_threads_reads_like_the_reference(tmp_path,
              "bad-date-late": rows[:2400] + ["C99999,2024-02-30,1.5,Basic,1"] + rows[2400:]}
     for name, lines in cases.items():
         path = write(tmp_path, f"{name}.csv", csv_text(header, lines))
-        for read in (lambda: io.read_raw(path), lambda: io.read_table(path, "customers", required=())):
+        for read in (lambda p=path: io.read_raw(p), lambda p=path: io.read_table(p, "customers", required=())):
             fast, reference = _read_both(monkeypatch, read)
             _assert_same(fast, reference)
         if name == "plain":  # and it was the fast path that read it, in more than one block
