@@ -320,27 +320,22 @@ def _iso_days(ca) -> tuple[np.ndarray, np.ndarray] | None:
     parser then decides)."""
     import pyarrow as pa
 
-    nulls = []
     for chunk in _chunks(ca):
-        off, raw, valid = _string_parts(chunk)
+        off, _, valid = _string_parts(chunk)
         length = np.diff(off)
         live = length if valid is None else length[valid]
         if live.size and (live.min() != 10 or live.max() != 10):
             return None
-        if live.size:
-            cells = raw[off[0]:off[-1]] if valid is None else None
-            if cells is not None and not ((cells[4::10] == 0x2D).all() and (cells[7::10] == 0x2D).all()):
-                return None
-        nulls.append(np.zeros(len(chunk), dtype=bool) if valid is None else ~valid)
-    if not nulls:
-        return None
     try:
         dates = ca.cast(pa.date32())
     except pa.ArrowInvalid:
         return None
+    chunks = _chunks(dates)
+    if not chunks:
+        return None
     days = np.concatenate([np.frombuffer(c.buffers()[1], dtype=np.int32)[c.offset: c.offset + len(c)]
-                           for c in _chunks(dates)])
-    null = np.concatenate(nulls)
+                           for c in chunks])
+    null = np.concatenate([c.is_null().to_numpy(zero_copy_only=False) for c in chunks])
     live_days = days[~null] if null.any() else days
     if live_days.size and (live_days.min() < _ISO_DAYS[0] or live_days.max() > _ISO_DAYS[1]):
         return None
@@ -573,6 +568,7 @@ def _read_csv(p: Path, source: str, suffix: str, encoding, sep, ids):
         if extra.null_count != n:
             raise _Decline  # a value beyond the header: io names the rows
     arrays = arrays[:len(names)]
+
     def typed(i: int) -> _Column:
         column = _csv_column(names[i], arrays[i], _io._key(names[i]) in ids)
         arrays[i] = None  # a column typed as numbers frees its Arrow text

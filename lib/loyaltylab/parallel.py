@@ -28,11 +28,15 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def second_core() -> bool:
+    """Whether work may use a second core: two cores or more, not switched off."""
+    return cores() >= 2 and os.environ.get(SWITCH, "1") != "0"
+
+
 def available() -> bool:
-    """Whether work can be forked beside this process: Linux (macOS's system libraries are not fork-safe), two
-    cores or more, not switched off."""
-    return (sys.platform.startswith("linux") and hasattr(os, "fork") and cores() >= 2
-            and os.environ.get(SWITCH, "1") != "0")
+    """Whether work can be forked beside this process: Linux (macOS's system libraries are not fork-safe) and
+    :func:`second_core`."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and second_core()
 
 
 class Beside:
@@ -97,7 +101,7 @@ def in_threads(fn: Callable[[Any], Any], items, when: bool = True) -> list:
     the switch is on — for work that spends its time in numpy or Arrow, which release the GIL. The first item that
     fails raises its error, as the loop would have."""
     items = list(items)
-    if not (when and len(items) > 1 and cores() >= 2 and os.environ.get(SWITCH, "1") != "0"):
+    if not (when and len(items) > 1 and second_core()):
         return [fn(item) for item in items]
     from concurrent.futures import ThreadPoolExecutor
 
